@@ -1,0 +1,91 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/andes-bank/andes/facade/domain"
+)
+
+func TestEveryDomainErrorHasItsReason(t *testing.T) {
+	cases := []struct {
+		err    error
+		code   codes.Code
+		reason string
+	}{
+		{domain.ErrNotFound, codes.NotFound, "NOT_FOUND"},
+		{domain.ErrAlreadyExists, codes.AlreadyExists, "ALREADY_EXISTS"},
+		{domain.ErrInsufficientFunds, codes.FailedPrecondition, "INSUFFICIENT_FUNDS"},
+		{domain.ErrAccountBlocked, codes.FailedPrecondition, "ACCOUNT_BLOCKED"},
+		{domain.ErrAccountClosed, codes.FailedPrecondition, "ACCOUNT_CLOSED"},
+		{domain.ErrCurrencyMismatch, codes.FailedPrecondition, "CURRENCY_MISMATCH"},
+		{domain.ErrSameAccount, codes.InvalidArgument, "SAME_ACCOUNT"},
+		{domain.ErrIdempotencyMismatch, codes.FailedPrecondition, "IDEMPOTENCY_MISMATCH"},
+		{domain.ErrInProgress, codes.Aborted, "IDEMPOTENCY_IN_PROGRESS"},
+		{domain.ErrInvalid, codes.InvalidArgument, "VALIDATION_FAILED"},
+		{domain.ErrAccountNotAllowed, codes.InvalidArgument, "VALIDATION_FAILED"},
+		{domain.ErrUnavailable, codes.Unavailable, "DEPENDENCY_UNAVAILABLE"},
+		// Wrapped, with a cause that is a context error: the domain error wins.
+		{domain.Errorf(domain.ErrUnavailable, "timeout").WithCause(context.DeadlineExceeded), codes.Unavailable, "DEPENDENCY_UNAVAILABLE"},
+		{fmt.Errorf("while transferring: %w", domain.Errorf(domain.ErrInsufficientFunds, "x")), codes.FailedPrecondition, "INSUFFICIENT_FUNDS"},
+	}
+	for _, c := range cases {
+		t.Run(c.err.Error(), func(t *testing.T) {
+			st := status.Convert(toStatus(c.err))
+			if st.Code() != c.code {
+				t.Fatalf("code %s, want %s", st.Code(), c.code)
+			}
+			var info *errdetails.ErrorInfo
+			for _, d := range st.Details() {
+				if i, ok := d.(*errdetails.ErrorInfo); ok {
+					info = i
+				}
+			}
+			if info == nil || info.GetReason() != c.reason || info.GetDomain() != "facade.andes.bank" {
+				t.Fatalf("error info %v, want %s", info, c.reason)
+			}
+		})
+	}
+}
+
+func TestRetryableReasonsSayWhen(t *testing.T) {
+	e := domain.Errorf(domain.ErrUnavailable, "open")
+	e.RetryAfter = 5 * time.Second
+	for err, want := range map[error]string{e: "5", domain.ErrUnavailable: "1", domain.ErrInProgress: "1"} {
+		st := status.Convert(toStatus(err))
+		for _, d := range st.Details() {
+			if i, ok := d.(*errdetails.ErrorInfo); ok && i.GetMetadata()["retry_after_seconds"] != want {
+				t.Errorf("%v: retry after %q, want %q", err, i.GetMetadata()["retry_after_seconds"], want)
+			}
+		}
+	}
+}
+
+func TestUnmappedErrorsAreNotDisguisedAsRefusals(t *testing.T) {
+	if err := toStatus(errors.New("corebank: unexpected answer 404 CB-4045")); status.Code(err) != codes.Unknown {
+		t.Fatalf("a bug became %v", err) // the platform's boundary turns it into Internal
+	}
+	if err := toStatus(context.DeadlineExceeded); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("deadline: %v", err)
+	}
+	// A field the core refused is named in a BadRequest.
+	e := domain.Errorf(domain.ErrInvalid, "bad")
+	e.Field = "amount_minor"
+	st := status.Convert(toStatus(e))
+	found := false
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok && br.GetFieldViolations()[0].GetField() == "amount_minor" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no field violation: %v", st.Details())
+	}
+}
