@@ -117,6 +117,10 @@ down: ## Stop whatever a previous `make up` left running.
 status: ## Every process with its health (exit 0 only when all are SERVING).
 	go run ./monitor/cmd/bankctl status
 
+.PHONY: scenarios
+scenarios: ## After `make up`: every card network scenario against the running authorizer, as a pass/fail table.
+	go run ./simulators/cardnet/cmd/cardnet scenarios
+
 .PHONY: bench
 bench: ## The benchmark suite: one `BENCH <name> <value> <unit>` line per figure.
 	@scripts/bench.sh

@@ -15,4 +15,7 @@ mapfile -t pkgs < <(grep -rl --include='*_test.go' --exclude-dir=.run --exclude-
 	fi
 	# Starts the platform on free ports the way the end-to-end test does.
 	go test -count=1 -run '^TestUpToServing$' -v ./monitor/e2e -args -up-to-serving
+	# Journeys through the gateways against the whole platform.
+	go test -count=1 -timeout 20m -run '^TestMobileBench$' -v ./monitor/e2e/mobile -args -mobile-bench
+	go test -count=1 -timeout 20m -run '^TestPartnerTransferP99$' -v ./monitor/e2e/partner -args -partner-bench
 } 2>&1 | go run ./platform/cmd/benchfmt

@@ -2,20 +2,31 @@
 // Connect, gRPC and gRPC-Web on one edge listener, HTTP/2 without TLS (h2c) in
 // development, each call carrying the customer's bearer access token.
 //
-// So far it is the composition root only: every andes.mobile.v1 method answers
-// unimplemented; the features arrive with later issues (README, "Status").
+// The token is verified locally (auth's JWKS, the revocation feed on NATS) and
+// forwarded to the customer service and the controller, which check ownership. The
+// BFF owns no state.
 package mobile
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/andes-bank/andes/gen/andes/mobile/v1/mobilev1connect"
+	controllerclient "github.com/andes-bank/andes/bff/mobile/adapters/controller"
+	customerclient "github.com/andes-bank/andes/bff/mobile/adapters/customer"
+	"github.com/andes-bank/andes/bff/mobile/app"
+	"github.com/andes-bank/andes/bff/mobile/ports"
+	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	"github.com/andes-bank/andes/platform/config"
+	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/server"
+	"github.com/andes-bank/andes/platform/tokens"
 )
 
 // Config is the process's configuration, read from its environment.
@@ -23,28 +34,71 @@ type Config struct {
 	config.Base
 	EdgeAddr string `env:"ANDES_EDGE_ADDR,required,addr"`
 
-	AuthAddr       string `env:"ANDES_AUTH_ADDR,required,addr"`
-	AuthEdgeAddr   string `env:"ANDES_AUTH_EDGE_ADDR,required,addr"`
+	// AuthEdgeAddr is auth's OAuth2 edge: the issuer and where the JWKS is.
+	AuthEdgeAddr string `env:"ANDES_AUTH_EDGE_ADDR,required,addr"`
+	// AuthIssuer overrides the issuer, http://<auth edge> by default.
+	AuthIssuer     string `env:"ANDES_AUTH_ISSUER"`
 	CustomerAddr   string `env:"ANDES_CUSTOMER_ADDR,required,addr"`
 	ControllerAddr string `env:"ANDES_CONTROLLER_ADDR,required,addr"`
 
-	RedisURL config.Secret `env:"REDIS_URL,required"`
-	NATSURL  config.Secret `env:"NATS_URL,required"`
+	// NATSURL is where auth announces revoked tokens.
+	NATSURL config.Secret `env:"NATS_URL,required"`
+
+	// HomePartTimeout bounds each source of the home screen; a slower one is left
+	// out and named in missing_sections.
+	HomePartTimeout time.Duration `env:"ANDES_HOME_PART_TIMEOUT" default:"1s"`
 }
 
-// Setup wires the process on p from c: its dependencies, then its edge.
+// Setup wires the process on p from c: token verification, the clients of the
+// services behind, then the edge.
 func (c *Config) Setup(ctx context.Context, p *server.Process) error {
-	if _, err := p.OpenRedis(ctx, c.RedisURL); err != nil {
+	nc, err := p.OpenNATS(ctx, c.NATSURL)
+	if err != nil {
 		return err
 	}
+	issuer := c.AuthIssuer
+	if issuer == "" {
+		issuer = "http://" + c.AuthEdgeAddr
+	}
+	rs := tokens.NewRevocationSet(time.Now)
+	p.Go("token revocations", func(ctx context.Context) error {
+		return rs.Follow(ctx, nc.JS, tokens.DefaultFeed, func(err error) {
+			p.Logger.Warn("token revocation feed", "err", err)
+		})
+	})
+	verifier, err := tokens.NewVerifier(tokens.Options{Issuer: issuer, Audience: audience(),
+		Keys: tokens.NewJWKS(issuer+"/.well-known/jwks.json", tokens.JWKSOptions{}), Revocations: rs})
+	if err != nil {
+		return fmt.Errorf("ANDES_AUTH_ISSUER: %w", err)
+	}
 
-	if _, err := p.OpenNATS(ctx, c.NATSURL); err != nil {
+	customerConn, err := p.Dial("customer", c.CustomerAddr, grpcclient.Options{Retry: customerclient.RetryMethods})
+	if err != nil {
+		return fmt.Errorf("ANDES_CUSTOMER_ADDR: %w", err)
+	}
+	controllerConn, err := p.Dial("controller", c.ControllerAddr, grpcclient.Options{Retry: controllerclient.RetryMethods})
+	if err != nil {
+		return fmt.Errorf("ANDES_CONTROLLER_ADDR: %w", err)
+	}
+	a := app.New(customerclient.New(customerConn), controllerclient.New(controllerConn),
+		app.Options{PartTimeout: c.HomePartTimeout, Logger: p.Logger})
+	api, err := ports.NewConnect(a, p.Logger)
+	if err != nil {
 		return err
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle(mobilev1connect.NewMobileServiceHandler(mobilev1connect.UnimplementedMobileServiceHandler{}))
-	// gRPC clients speak HTTP/2 only; without TLS that is h2c.
+	mux.Handle(api.Handler(verifier))
+	// gRPC clients speak HTTP/2 only; without TLS that is h2c. Connect clients
+	// may use HTTP/1.1 as well.
 	p.ServeHTTP("edge", c.EdgeAddr, h2c.NewHandler(mux, &http2.Server{}))
 	return nil
+}
+
+// audience is the platform's one audience, read from the auth contract.
+func audience() string {
+	v := authv1.Audience_AUDIENCE_PLATFORM
+	ev := v.Descriptor().Values().ByNumber(protoreflect.EnumNumber(v))
+	s, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
+	return s
 }

@@ -16,10 +16,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -34,6 +36,7 @@ import (
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/manifest"
 	"github.com/andes-bank/andes/platform/pki"
+	"github.com/andes-bank/andes/platform/redisconn"
 	"github.com/andes-bank/andes/platform/testenv"
 )
 
@@ -127,23 +130,85 @@ func NewRun(t testing.TB) *Run {
 			t.Error(err)
 		}
 	})
+	redisURL := ownRedisDB(ctx, t, urls.RedisURL)
 	r.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"),
 		"DATABASE_URL=" + db.URL,
-		"REDIS_URL=" + urls.RedisURL,
+		"REDIS_URL=" + redisURL,
 		"NATS_URL=" + urls.NATSURL,
 		"ANDES_DEMO_FILE=" + demoFile,
 	}
 	return r
 }
 
-// build compiles every main of the manifest into one folder, as `make build` does.
+// ownRedisDB claims one of Redis's numbered databases for the run and empties it:
+// the processes' keys (the facade's snapshots, auth's tokens, rate-limit buckets)
+// are the same in every run, so two runs side by side, or a run after an earlier
+// one, must not share them. Database 0 is left to package testenv's prefixed keys
+// and 11 to the controller's tests; the claim is a lock file held until the test
+// binary exits.
+func ownRedisDB(ctx context.Context, t testing.TB, base string) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("REDIS_URL: %v", err)
+	}
+	dir := filepath.Join(os.TempDir(), "andes-redis-db")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n < 16; n++ {
+		if n == 11 {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(n)), os.O_CREATE|os.O_RDWR, 0o666)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			continue
+		}
+		t.Cleanup(func() { f.Close() })
+		u.Path = "/" + strconv.Itoa(n)
+		rdb, err := redisconn.Open(ctx, redisconn.Config{URL: u.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rdb.Close()
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return u.String()
+	}
+	t.Fatal("every Redis database is claimed by another run")
+	return ""
+}
+
+// build compiles every main of the manifest into one lasting folder, as `make
+// build` does. go build leaves a binary whose build ID is current alone, so the
+// end-to-end packages after the first skip the links; a lock makes the test
+// binaries of several packages take turns, and each takes a private copy while it
+// holds the lock.
 func build(root string, m *manifest.Manifest) (string, error) {
-	dir, err := os.MkdirTemp("", "andes-e2e-bin-")
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "andes", "platform-bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return "", err
 	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
 	args := []string{"build", "-o", dir + "/"}
 	for _, p := range m.Processes {
 		args = append(args, p.Main)
@@ -155,7 +220,14 @@ func build(root string, m *manifest.Manifest) (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
-	return dir, nil
+	private, err := os.MkdirTemp("", "andes-e2e-bin-")
+	if err != nil {
+		return "", err
+	}
+	if out, err := exec.Command("cp", "-a", dir+"/.", private).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("copying the binaries: %v\n%s", err, out)
+	}
+	return private, nil
 }
 
 // Edge is the address of a process's edge listener; name may be empty when the

@@ -17,6 +17,10 @@
 //     releases it. When the work failed without effect, Release frees the key so a
 //     retry runs afresh.
 //
+// DoInline is the fast path for work that stays in this database: the claim, the
+// work and the stored response make one transaction, in two round trips for work
+// of one statement; a key that already exists falls back to the phases above.
+//
 // A worker that dies mid-work leaves an in-progress lease; after LeaseTimeout the
 // same request may take it over (Lease.Recovered), keeping the operation id so
 // downstream calls stay deduplicated. Keys expire TTL (24 h) after their first
@@ -278,6 +282,13 @@ const (
 	statusPending    = "pending_outcome"
 )
 
+// completeSQL stores the outcome of the lease's holder ($4).
+const completeSQL = `
+UPDATE idempotency_keys
+   SET status = 'done', response_code = $5, response = $6, completed_at = $7, lease = NULL, locked_at = NULL,
+       expires_at = CASE WHEN status = 'pending_outcome' THEN greatest(expires_at, $8) ELSE expires_at END
+ WHERE caller = $1 AND subject = $2 AND key = $3 AND lease = $4`
+
 // Complete stores resp as the key's outcome. Call it inside the transaction that
 // makes the business change, so the change and the stored response commit
 // together. ErrLeaseLost means the lease was taken over: roll back.
@@ -290,11 +301,7 @@ func (s *Store) Complete(ctx context.Context, tx Execer, lease *Lease, resp Resp
 		body = []byte{}
 	}
 	now := s.opts.Now().UTC()
-	tag, err := tx.Exec(ctx, `
-UPDATE idempotency_keys
-   SET status = 'done', response_code = $5, response = $6, completed_at = $7, lease = NULL, locked_at = NULL,
-       expires_at = CASE WHEN status = 'pending_outcome' THEN greatest(expires_at, $8) ELSE expires_at END
- WHERE caller = $1 AND subject = $2 AND key = $3 AND lease = $4`,
+	tag, err := tx.Exec(ctx, completeSQL,
 		lease.Scope.Caller, lease.Scope.Subject, lease.Key, lease.token, resp.Code, body, now, now.Add(s.opts.TTL))
 	if err != nil {
 		return fmt.Errorf("idempotency: complete: %w", err)

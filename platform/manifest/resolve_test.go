@@ -86,7 +86,7 @@ func TestEnvFollowsTheDesign(t *testing.T) {
 	m := load(t)
 	addrs := m.Defaults()
 	cases := map[string][]string{
-		// peers (gRPC listeners only), postgres and nats but not redis.
+		// peers (gRPC listeners and auth's edge for token keys), postgres and nats but not redis.
 		"controller": {
 			"ANDES_NAME=controller",
 			"ANDES_GRPC_ADDR=127.0.0.1:7103",
@@ -94,6 +94,7 @@ func TestEnvFollowsTheDesign(t *testing.T) {
 			"ANDES_FACADE_ADDR=127.0.0.1:7108",
 			"ANDES_CUSTOMER_ADDR=127.0.0.1:7102",
 			"ANDES_AUTH_ADDR=127.0.0.1:7101",
+			"ANDES_AUTH_EDGE_ADDR=127.0.0.1:8083",
 			"ANDES_TLS_CERT_FILE=/pki/controller.crt",
 			"ANDES_TLS_KEY_FILE=/pki/controller.key",
 			"ANDES_TLS_CA_FILE=/pki/ca.crt",

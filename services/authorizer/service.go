@@ -57,6 +57,11 @@ type Config struct {
 	DBConns       int           `env:"ANDES_AUTHORIZER_DB_CONNS" default:"16"`
 	// DemoFile, when set, seeds the demo cards from deploy/demo/demo.yaml.
 	DemoFile string `env:"ANDES_DEMO_FILE"`
+	// ScenarioCardsFile is where the demo bank writes the card network
+	// simulator's scenario cards when an operator asks for them on the admin
+	// listener (only with the demo bank; see ScenarioCards). Relative paths are
+	// from the working folder: the repository's root under make up.
+	ScenarioCardsFile string `env:"ANDES_AUTHORIZER_SCENARIO_CARDS_FILE" default:".run/cardnet/scenario-cards.json"`
 }
 
 // Validate checks what tags cannot.
@@ -202,6 +207,7 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		if err := svc.SeedDemo(ctx, demoFile); err != nil {
 			return fmt.Errorf("ANDES_DEMO_FILE: %w", err)
 		}
+		p.HandleAdmin("/demo/", svc.ScenarioCards(c.ScenarioCardsFile))
 	}
 
 	ln, err := net.Listen("tcp", c.EdgeAddr)

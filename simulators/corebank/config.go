@@ -24,7 +24,7 @@ type Config struct {
 	HoldTTL    time.Duration `env:"ANDES_COREBANK_HOLD_TTL" default:"168h"`
 	DBMaxConns int32         `env:"ANDES_COREBANK_DB_MAX_CONNS" default:"16"`
 
-	// Fault knobs at start; changed at run time with PUT /core/v2/admin/faults.
+	// Fault knobs at start; changed at run time with PUT /faults on the admin listener.
 	Latency               time.Duration `env:"ANDES_COREBANK_LATENCY" default:"0s"`
 	ErrorShare            float64       `env:"ANDES_COREBANK_ERROR_SHARE" default:"0"`
 	TimeoutAfterPostShare float64       `env:"ANDES_COREBANK_TIMEOUT_AFTER_POST_SHARE" default:"0"`

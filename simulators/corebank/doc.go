@@ -30,8 +30,9 @@
 //	ANDES_COREBANK_DOWN                      fault: start with the edge closed (connections refused)
 //	ANDES_COREBANK_DOWN_FOR                  fault: with DOWN, reopen after this long (0s: stay down)
 //
-// The knobs change at run time with PUT /core/v2/admin/faults (operator), or
-// through Service.Knobs in tests. While "down", the process itself stays healthy
+// The knobs change at run time with PUT /faults on the loopback admin listener
+// (ANDES_ADMIN_ADDR, which stays up while the edge is down), or through
+// Service.Knobs in tests. While "down", the process itself stays healthy
 // and ready: it simulates the core being unreachable, not a sick process.
 //
 // # The ledger

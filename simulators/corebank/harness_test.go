@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -31,12 +32,14 @@ type harness struct {
 	t        testing.TB
 	svc      *corebank.Service
 	pool     *pgxpool.Pool
+	dbURL    string
 	addr     string
 	base     string
 	pki      *pkitest.PKI
 	demo     *demo.Dataset
 	facade   *http.Client
 	operator *http.Client
+	admin    string // the fault knobs, as the admin listener serves them
 	keys     *atomic.Int64
 	clock    *clock
 }
@@ -50,10 +53,18 @@ func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func start(t testing.TB, knobs faults.Settings) *harness {
 	t.Helper()
+	return startWith(t, knobs, func(ctx context.Context, svc *corebank.Service, ln net.Listener) error { return svc.Run(ctx, ln) })
+}
+
+// startWith is start with run serving the service (Service.Run: the edge and the
+// background work) until its context ends.
+func startWith(t testing.TB, knobs faults.Settings, run func(context.Context, *corebank.Service, net.Listener) error) *harness {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p := pkitest.New(t, "corebank", "facade", "operator", "controller")
-	pool, err := postgres.Open(ctx, postgres.Config{URL: testenv.PostgresURL(t), Schema: corebank.Schema, MaxConns: 40})
+	dbURL := testenv.PostgresURL(t)
+	pool, err := postgres.Open(ctx, postgres.Config{URL: dbURL, Schema: corebank.Schema, MaxConns: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,18 +92,47 @@ func start(t testing.TB, knobs faults.Settings) *harness {
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx, ln) }()
+	go func() { done <- run(runCtx, svc, ln) }()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {
 			t.Errorf("service: %v", err)
 		}
 	})
-	h := &harness{t: t, svc: svc, pool: pool, addr: ln.Addr().String(), base: "https://" + ln.Addr().String() + api.Prefix,
+	h := &harness{t: t, svc: svc, pool: pool, dbURL: dbURL, addr: ln.Addr().String(), base: "https://" + ln.Addr().String() + api.Prefix,
 		pki: p, demo: d, keys: new(atomic.Int64), clock: clk}
 	h.facade = h.client("facade")
 	h.operator = h.client("operator")
+	admin := httptest.NewServer(svc.FaultsHandler())
+	t.Cleanup(admin.Close)
+	h.admin = admin.URL + "/faults"
 	return h
+}
+
+// faults changes the knobs through the admin endpoint and returns its answer.
+func (h *harness) faults(t testing.TB, f api.Faults, want int) answer {
+	t.Helper()
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPut, h.admin, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PUT /faults: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		t.Fatalf("PUT /faults: %d %s, want %d", resp.StatusCode, body, want)
+	}
+	return answer{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
 // client calls the core as identity name, over HTTP/2 like the facade will.

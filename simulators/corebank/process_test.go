@@ -58,6 +58,14 @@ func TestTheProcessRunsOnTheChassis(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "María Elena") {
 			t.Fatalf("round %d: %d %s", round, resp.StatusCode, body)
 		}
+		if round == 0 {
+			// The fault knobs are on the admin listener, so "down" with no
+			// duration can be undone: the edge is what goes down.
+			putFaults(t, admin, `{"down": true}`)
+			waitFor(t, func() bool { return refused(edge) })
+			putFaults(t, admin, `{"down": false}`)
+			waitFor(t, func() bool { return !refused(edge) })
+		}
 		metrics, err := http.Get("http://" + admin + "/metrics")
 		if err != nil {
 			t.Fatal(err)
@@ -71,5 +79,22 @@ func TestTheProcessRunsOnTheChassis(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
+	}
+}
+
+func putFaults(t *testing.T, admin, body string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, "http://"+admin+"/faults", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /faults %s: %d %s", body, resp.StatusCode, b)
 	}
 }

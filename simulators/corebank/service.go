@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -124,6 +125,10 @@ func (s *Service) audit(ctx context.Context) (api.Audit, error) {
 // Knobs are the fault knobs, for tests to turn.
 func (s *Service) Knobs() *faults.Knobs { return s.knobs }
 
+// FaultsHandler shows and changes the fault knobs (GET, PUT an api.Faults): for
+// the admin listener, which stays up while the edge is down.
+func (s *Service) FaultsHandler() http.Handler { return s.http.Faults() }
+
 // Core is the use cases, for tests.
 func (s *Service) Core() *app.Core { return s.core }
 
@@ -165,9 +170,10 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // Setup is the process's setup for server.Main: it opens and prepares the
-// database, seeds the demo bank, and adds the HTTPS edge and the background work
-// as tasks (the platform's edges are plain HTTP; this one is mutual TLS and must
-// close and reopen its listener for the "down" knob).
+// database, seeds the demo bank, adds the HTTPS edge and the background work as
+// tasks (the platform's edges are plain HTTP; this one is mutual TLS and must
+// close and reopen its listener for the "down" knob), and the fault knobs at
+// /faults on the admin listener.
 func Setup(cfg *Config) server.SetupFunc {
 	return func(ctx context.Context, p *server.Process) error {
 		pool, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL.Reveal(), Schema: Schema,
@@ -204,6 +210,7 @@ func Setup(cfg *Config) server.SetupFunc {
 			return fmt.Errorf("ANDES_EDGE_ADDR: %w", err)
 		}
 		p.Logger.Info("core API", "edge", "https://"+ln.Addr().String()+api.Prefix, "callers", cfg.Callers)
+		p.HandleAdmin("/faults", svc.FaultsHandler())
 		p.Go("edge", func(ctx context.Context) error { return svc.Edge(ctx, ln) })
 		p.Go("change-feed", svc.Sequencer)
 		p.Go("hold-expiry", svc.Expiry)

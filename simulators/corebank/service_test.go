@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -13,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/andes-bank/andes/platform/checkdigit"
+	"github.com/andes-bank/andes/platform/idempotency"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
+	"github.com/andes-bank/andes/platform/postgres"
 	"github.com/andes-bank/andes/simulators/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/domain"
 	"github.com/andes-bank/andes/simulators/corebank/faults"
@@ -33,10 +38,14 @@ func TestOnlyTheFacadeAndTheOperatorMayCall(t *testing.T) {
 		t.Errorf("controller: %s", a.body)
 	}
 	// The admin endpoints are the operator's alone.
-	if a := h.must(h.facade, "GET", "/admin/faults", "", nil, http.StatusForbidden); a.code(t) != api.CodeForbidden {
+	if a := h.must(h.facade, "GET", "/admin/audit", "", nil, http.StatusForbidden); a.code(t) != api.CodeForbidden {
 		t.Errorf("facade on admin: %s", a.body)
 	}
-	h.must(h.operator, "GET", "/admin/faults", "", nil, http.StatusOK)
+	h.must(h.operator, "GET", "/admin/audit", "", nil, http.StatusOK)
+	// The fault knobs are on the admin listener only, never on the edge.
+	if a := h.must(h.operator, "GET", "/admin/faults", "", nil, http.StatusNotFound); a.code(t) != api.CodeRouteNotFound {
+		t.Errorf("faults on the edge: %s", a.body)
+	}
 
 	// No client certificate, or one from another CA: the handshake fails.
 	noCert := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
@@ -185,6 +194,7 @@ func TestTransferIsIdempotent(t *testing.T) {
 func TestConcurrentRequestsWithOneKeyPostOnce(t *testing.T) {
 	h := start(t, faults.Settings{})
 	maria, jose := h.demo.Customer("maria").Accounts[0].Number, h.demo.Customer("jose").Accounts[0].Number
+	before := h.account(t, maria).Balance.LedgerMinor
 	req := api.TransferRequest{DebitAccount: maria, CreditAccount: jose, AmountMinor: 1_000, Currency: "PEN"}
 	key := h.key()
 	var (
@@ -218,7 +228,59 @@ func TestConcurrentRequestsWithOneKeyPostOnce(t *testing.T) {
 	if n := h.count(t, `SELECT count(*) FROM transactions WHERE kind = 'transfer'`); n != 1 {
 		t.Fatalf("%d transfers posted for one key", n)
 	}
+	if got := h.account(t, maria).Balance.LedgerMinor; got != before-1_000 {
+		t.Fatalf("maria has %d, want %d: posted once", got, before-1_000)
+	}
+	h.audit(t) // every balance equals the sum of its postings
 	t.Logf("20 requests with one key: %d answered the posting, %d told in progress", 20-busy, busy)
+}
+
+// TestKeyInFlightElsewhereAnswersInProgress holds a key the way a request in
+// flight holds it (the platform's Begin: a claim committed before the work) and
+// sends the same key through the API: in progress, nothing posted; once the
+// holder completes, its answer is replayed.
+func TestKeyInFlightElsewhereAnswersInProgress(t *testing.T) {
+	h := start(t, faults.Settings{})
+	ctx := context.Background()
+	maria, jose := h.demo.Customer("maria").Accounts[0].Number, h.demo.Customer("jose").Accounts[0].Number
+	before := h.account(t, maria).Balance.LedgerMinor
+	req := api.TransferRequest{DebitAccount: maria, CreditAccount: jose, AmountMinor: 2_500, Currency: "PEN"}
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := h.key()
+	keys := idempotency.New(h.pool, idempotency.Options{})
+	// The port's fingerprint of a request: method, path and the request's JSON.
+	out, err := keys.Begin(ctx, idempotency.Scope{Caller: "facade"}, key,
+		idempotency.FingerprintOf(append([]byte("POST "+api.Prefix+"/transfers\n"), body...)))
+	if err != nil || out.Lease == nil {
+		t.Fatalf("Begin: %+v, %v", out, err)
+	}
+	a := h.must(h.facade, "POST", "/transfers", key, req, http.StatusConflict)
+	if a.code(t) != api.CodeInProgress || a.header.Get(api.HeaderRetryAfter) != "1" {
+		t.Fatalf("in flight: %s (Retry-After %q)", a.body, a.header.Get(api.HeaderRetryAfter))
+	}
+	other := req
+	other.AmountMinor++
+	if a := h.must(h.facade, "POST", "/transfers", key, other, http.StatusUnprocessableEntity); a.code(t) != api.CodeKeyMismatch {
+		t.Fatalf("in flight, other request: %s", a.body)
+	}
+	if got := h.account(t, maria).Balance.LedgerMinor; got != before {
+		t.Fatalf("maria has %d, want %d: nothing posted while the key is held", got, before)
+	}
+	stored := []byte(`{"held":"elsewhere"}`)
+	err = postgres.InTx(ctx, h.pool, func(tx pgx.Tx) error {
+		return keys.Complete(ctx, tx, out.Lease, idempotency.Response{Code: http.StatusCreated, Body: stored})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay := h.must(h.facade, "POST", "/transfers", key, req, http.StatusCreated)
+	if !bytes.Equal(replay.body, stored) || replay.header.Get(api.HeaderReplayed) != "true" {
+		t.Fatalf("after completion: %s", replay.body)
+	}
+	h.audit(t)
 }
 
 func TestTimeoutAfterPostingThenRetryPostsOnce(t *testing.T) {
@@ -523,14 +585,14 @@ func TestFaultKnobs(t *testing.T) {
 	t.Run("errors", func(t *testing.T) {
 		h := h.at(t)
 		share := 1.0
-		h.must(h.operator, "PUT", "/admin/faults", "", api.Faults{ErrorShare: &share}, http.StatusOK)
+		h.faults(t, api.Faults{ErrorShare: &share}, http.StatusOK)
 		key := h.key()
 		a := h.must(h.facade, "POST", "/transfers", key, req, http.StatusServiceUnavailable)
 		if a.code(t) != api.CodeUnavailable {
 			t.Fatalf("injected error: %s", a.body)
 		}
 		share = 0
-		h.must(h.operator, "PUT", "/admin/faults", "", api.Faults{ErrorShare: &share}, http.StatusOK)
+		h.faults(t, api.Faults{ErrorShare: &share}, http.StatusOK)
 		// Nothing happened, so the same key now posts, fresh.
 		a = h.must(h.facade, "POST", "/transfers", key, req, http.StatusCreated)
 		if a.header.Get(api.HeaderReplayed) != "" {
@@ -541,20 +603,25 @@ func TestFaultKnobs(t *testing.T) {
 	t.Run("latency", func(t *testing.T) {
 		h := h.at(t)
 		latency := "2s"
-		h.must(h.operator, "PUT", "/admin/faults", "", api.Faults{Latency: &latency}, http.StatusOK)
+		h.faults(t, api.Faults{Latency: &latency}, http.StatusOK)
 		impatient := h.client("facade")
 		impatient.Timeout = 200 * time.Millisecond
 		if _, err := h.call(impatient, "GET", "/accounts/"+maria, "", nil); err == nil {
 			t.Fatal("answered before the added latency")
 		}
-		// The operator's admin calls are never slowed.
+		// The admin endpoint is never slowed.
+		resp, err := (&http.Client{Timeout: time.Second}).Get(h.admin)
+		if err != nil {
+			t.Fatalf("GET /faults while slow: %v", err)
+		}
 		var f api.Faults
-		h.must(h.client("operator"), "GET", "/admin/faults", "", nil, http.StatusOK).decode(t, &f)
-		if *f.Latency != "2s" {
-			t.Fatalf("faults: %+v", f)
+		err = json.NewDecoder(resp.Body).Decode(&f)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || *f.Latency != "2s" {
+			t.Fatalf("faults: %d %+v %v", resp.StatusCode, f, err)
 		}
 		latency = "0s"
-		h.must(h.operator, "PUT", "/admin/faults", "", api.Faults{Latency: &latency}, http.StatusOK)
+		h.faults(t, api.Faults{Latency: &latency}, http.StatusOK)
 	})
 
 	t.Run("down", func(t *testing.T) {
@@ -574,8 +641,20 @@ func TestFaultKnobs(t *testing.T) {
 
 		// Through the admin endpoint, down for a while: it comes back by itself.
 		down, downFor := true, "500ms"
-		h.must(h.operator, "PUT", "/admin/faults", "", api.Faults{Down: &down, DownFor: &downFor}, http.StatusOK)
+		h.faults(t, api.Faults{Down: &down, DownFor: &downFor}, http.StatusOK)
 		waitFor(t, func() bool { return refused(h.addr) })
+		waitFor(t, func() bool { return !refused(h.addr) })
+		h.must(h.client("facade"), "GET", "/accounts/"+maria, "", nil, http.StatusOK)
+
+		// Down for good: the admin endpoint, not on the edge, still brings it back.
+		h.faults(t, api.Faults{Down: &down}, http.StatusOK)
+		waitFor(t, func() bool { return refused(h.addr) })
+		up := false
+		var f api.Faults
+		h.faults(t, api.Faults{Down: &up}, http.StatusOK).decode(t, &f)
+		if *f.Down || *f.DownFor != "0s" {
+			t.Fatalf("after coming up: %+v", f)
+		}
 		waitFor(t, func() bool { return !refused(h.addr) })
 		h.must(h.client("facade"), "GET", "/accounts/"+maria, "", nil, http.StatusOK)
 	})
@@ -583,7 +662,7 @@ func TestFaultKnobs(t *testing.T) {
 	t.Run("bad settings", func(t *testing.T) {
 		h := h.at(t)
 		share := 1.5
-		if a := h.must(h.operator, "PUT", "/admin/faults", "", api.Faults{ErrorShare: &share}, http.StatusBadRequest); a.code(t) != api.CodeInvalid {
+		if a := h.faults(t, api.Faults{ErrorShare: &share}, http.StatusBadRequest); a.code(t) != api.CodeInvalid {
 			t.Fatalf("share 1.5: %s", a.body)
 		}
 	})

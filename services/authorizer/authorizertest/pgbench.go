@@ -91,9 +91,68 @@ type Pgbench struct {
 
 // Run runs pgbench for d and returns its transactions per second.
 func (p Pgbench) Run(ctx context.Context, d time.Duration) (float64, error) {
-	u, err := url.Parse(p.DSN)
+	args, err := p.args(d)
 	if err != nil {
 		return 0, err
+	}
+	out, err := exec.CommandContext(ctx, p.Path, args...).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench: %v\n%s", err, out)
+	}
+	return parseTPS(string(out))
+}
+
+// RunAtRate runs pgbench at rate transactions per second for d (open loop:
+// pgbench schedules each transaction and counts its latency from the
+// scheduled start, as the load generator does) and returns every
+// transaction's latency, in the order they were logged.
+func (p Pgbench) RunAtRate(ctx context.Context, d time.Duration, rate int) ([]time.Duration, error) {
+	dir, err := os.MkdirTemp("", "andes-pgbench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	args, err := p.args(d, "-R", strconv.Itoa(rate), "-l", "--log-prefix="+filepath.Join(dir, "tx"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, p.Path, args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("pgbench: %v\n%s", err, out)
+	}
+	logs, err := filepath.Glob(filepath.Join(dir, "tx.*"))
+	if err != nil || len(logs) == 0 {
+		return nil, fmt.Errorf("pgbench wrote no transaction log (%v)", err)
+	}
+	var lat []time.Duration
+	for _, name := range logs {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		// client_id transaction_no time_us script_no epoch epoch_us [schedule_lag]
+		for line := range strings.Lines(string(data)) {
+			f := strings.Fields(line)
+			if len(f) < 3 {
+				continue
+			}
+			us, err := strconv.ParseInt(f[2], 10, 64)
+			if err != nil {
+				continue // "skipped" or "failed"
+			}
+			lat = append(lat, time.Duration(us)*time.Microsecond)
+		}
+	}
+	return lat, nil
+}
+
+// args are pgbench's arguments for a run of d, then extra, then the
+// connection string.
+func (p Pgbench) args(d time.Duration, extra ...string) ([]string, error) {
+	u, err := url.Parse(p.DSN)
+	if err != nil {
+		return nil, err
 	}
 	// The adapter pool's session settings (libpq reads %20, not +).
 	u.RawQuery = "sslmode=disable&options=" + strings.ReplaceAll(url.QueryEscape(
@@ -107,12 +166,8 @@ func (p Pgbench) Run(ctx context.Context, d time.Duration) (float64, error) {
 		"-T", strconv.Itoa(max(1, int(d.Round(time.Second)/time.Second))),
 		"-f", filepath.Join(benchDir(), "authorize.sql"), "-D", "ncards=" + strconv.Itoa(p.Cards)}
 	args = append(args, postgres.PgbenchDefines(BenchInput(1, 1, now))...)
-	args = append(args, u.String())
-	out, err := exec.CommandContext(ctx, p.Path, args...).CombinedOutput()
-	if err != nil {
-		return 0, fmt.Errorf("pgbench: %v\n%s", err, out)
-	}
-	return parseTPS(string(out))
+	args = append(args, extra...)
+	return append(args, u.String()), nil
 }
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+)`)

@@ -16,16 +16,18 @@ import (
 const writeTimeout = 5 * time.Second
 
 // conn is one TCP connection to the issuer: one reader goroutine matching
-// answers to the calls waiting on it, writes serialized by a mutex.
+// answers to the calls waiting on it; writes combined (see write).
 type conn struct {
 	id    int
 	pool  *Pool
 	nc    net.Conn
 	codec *iso8583.Codec
 
-	wmu sync.Mutex
-	fw  *iso8583.FrameWriter
-	buf []byte
+	wmu      sync.Mutex
+	buf      []byte // the message being packed
+	out      []byte // framed messages waiting for the writing sender
+	spare    []byte // the other of the two buffers out alternates between
+	flushing bool   // a sender is writing; it writes what others queue meanwhile
 
 	mu      sync.Mutex
 	pending map[key]*Call
@@ -43,7 +45,6 @@ func newConn(id int, p *Pool, nc net.Conn) *conn {
 		pool:     p,
 		nc:       nc,
 		codec:    p.opts.Codec,
-		fw:       iso8583.NewFrameWriter(nc, p.opts.MaxFrameSize),
 		pending:  make(map[key]*Call),
 		readDone: make(chan struct{}),
 	}
@@ -78,11 +79,7 @@ func (c *conn) send(req *iso8583.Request) (*Call, error) {
 	if err == nil {
 		c.pool.observeFrame(Outbound, c.id, c.buf)
 		call.sent = c.pool.now()
-		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		err = c.fw.WriteFrame(c.buf)
-		if err != nil {
-			err = fmt.Errorf("%w: %w", ErrConnectionLost, err)
-		}
+		err = c.write(c.buf)
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -164,10 +161,41 @@ func (c *conn) answerIssuerRequest(frame []byte) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.pool.observeFrame(Outbound, c.id, out)
-	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.fw.WriteFrame(out); err != nil {
-		go c.close(fmt.Errorf("%w: %w", ErrConnectionLost, err))
+	if err := c.write(out); err != nil {
+		go c.close(err)
 	}
+}
+
+// write queues msg behind its length header and, unless another sender is
+// already writing, writes everything queued, outside the lock, until nothing
+// is left. Under load, messages sent while a write is in progress go out
+// together in the next one: one system call for many requests, and no
+// goroutine hand-off for a lone one. It is called with wmu held and returns
+// with it held; a write error (wrapping ErrConnectionLost) means the
+// connection must close, and the calls waiting on it fail with it.
+func (c *conn) write(msg []byte) error {
+	var err error
+	if c.out, err = iso8583.AppendFrame(c.out, msg, c.pool.opts.MaxFrameSize); err != nil {
+		return err
+	}
+	if c.flushing {
+		return nil
+	}
+	c.flushing = true
+	defer func() { c.flushing = false }()
+	for len(c.out) > 0 {
+		batch := c.out
+		c.out = c.spare[:0]
+		c.wmu.Unlock()
+		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_, err := c.nc.Write(batch)
+		c.wmu.Lock()
+		c.spare = batch[:0]
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		}
+	}
+	return nil
 }
 
 // close shuts the connection and fails every call still waiting on it: their

@@ -191,20 +191,23 @@ func Run(ctx context.Context, sender Sender, acq *terminal.Acquirer, cfg Config)
 	end := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
 	if cfg.Rate > 0 {
-		// Open loop: request i is due at start + i/rate.
+		// Open loop: request i is due at start + i/rate. A pacer that wakes
+		// late sends every request now due at once, each timed from when it
+		// was due, so its own lateness is measured rather than hidden.
 		sem := make(chan struct{}, cfg.Concurrency)
 		interval := time.Duration(float64(time.Second) / cfg.Rate)
+		timer := time.NewTimer(time.Hour)
+		defer timer.Stop()
 		for i := 0; ; i++ {
 			due := start.Add(time.Duration(i) * interval)
 			if !due.Before(end) || ctx.Err() != nil {
 				break
 			}
 			if wait := time.Until(due); wait > 0 {
-				t := time.NewTimer(wait)
+				timer.Reset(wait)
 				select {
-				case <-t.C:
+				case <-timer.C:
 				case <-ctx.Done():
-					t.Stop()
 				}
 			}
 			select {
@@ -247,7 +250,9 @@ func (g *generator) one(ctx context.Context, due time.Time) {
 		return
 	}
 	resp, err := call.Wait(ctx, g.cfg.Timeout)
-	done := time.Now()
+	// The answer's arrival, as the connection's reader matched it: not when
+	// this goroutine got to run again, which is the generator's own delay.
+	done := call.Answered()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.res.Sent++

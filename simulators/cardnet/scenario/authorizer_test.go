@@ -14,7 +14,7 @@ import (
 
 // scenarioCards are the cards the scenarios ask for by name, one account each
 // so that every scenario's balances start clean.
-var scenarioCards = []string{"restaurant", "online", "travel", "daily", "fuel", "hotel", "atm"}
+var scenarioCards = scenario.CardNames()
 
 const scenarioFunding = 500_000 // PEN 5,000.00 on each card
 

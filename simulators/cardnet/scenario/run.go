@@ -78,6 +78,12 @@ func All() []Scenario {
 	}
 }
 
+// CardNames are the names of the cards the scenarios ask for, one each, so
+// that every scenario's balances and counters start clean.
+func CardNames() []string {
+	return []string{"restaurant", "online", "travel", "daily", "fuel", "hotel", "atm"}
+}
+
 // Find returns the scenario called name.
 func Find(name string) (Scenario, bool) {
 	for _, s := range All() {

@@ -349,7 +349,8 @@ type AccountStatusRequest struct {
 	Status string `json:"status"` // active, blocked
 }
 
-// Faults are the fault knobs. In a PUT, fields left out keep their value.
+// Faults are the fault knobs, served at /faults on the process's admin listener
+// (not under /core/v2). In a PUT, fields left out keep their value.
 type Faults struct {
 	Latency               *string  `json:"latency,omitempty"`                  // Go duration added to every request, e.g. "200ms"
 	ErrorShare            *float64 `json:"error_share,omitempty"`              // share of requests answered 503 CB-5030 before any effect, 0..1

@@ -58,18 +58,32 @@ func (s *Sequencer) Head() int64 {
 	return s.head
 }
 
+// kickGap is the least time between two rounds: under a stream of writes every
+// one kicks, and a round each would add a transaction, a commit and a feed_head
+// update per write; gathered, one round numbers many. The feed is at most this
+// much later.
+const kickGap = 5 * time.Millisecond
+
 // Run numbers postings until ctx ends. A failed round is logged and retried at
 // the next tick: the feed is late, never wrong.
 func (s *Sequencer) Run(ctx context.Context) error {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
+	gap := time.NewTimer(0)
+	defer gap.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-gap.C:
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.kick:
 		case <-t.C:
 		}
+		gap.Reset(kickGap)
 		for {
 			n, head, err := s.ledger.Sequence(ctx, s.batch)
 			if err != nil {

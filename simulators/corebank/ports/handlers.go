@@ -9,7 +9,6 @@ import (
 	"github.com/andes-bank/andes/simulators/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/app"
 	"github.com/andes-bank/andes/simulators/corebank/domain"
-	"github.com/andes-bank/andes/simulators/corebank/faults"
 )
 
 const p = api.Prefix
@@ -38,8 +37,6 @@ func (h *HTTP) routes() {
 	h.handle("GET "+p+"/operations/{key}", false, h.operation)
 	h.handle("GET "+p+"/feed", false, h.feed)
 
-	h.handle("GET "+p+"/admin/faults", true, h.getFaults)
-	h.handle("PUT "+p+"/admin/faults", true, h.putFaults)
 	h.handle("POST "+p+"/admin/movements", true, h.injectMovement)
 	h.handle("PUT "+p+"/admin/accounts/{number}/status", true, h.setAccountStatus)
 	h.handle("GET "+p+"/admin/audit", true, h.audit)
@@ -457,59 +454,6 @@ func (h *HTTP) feed(c *call) {
 }
 
 // --- admin --------------------------------------------------------------------------
-
-func faultsJSON(s faults.Settings) api.Faults {
-	latency, stall, downFor := s.Latency.String(), s.TimeoutStall.String(), s.DownFor.String()
-	return api.Faults{Latency: &latency, ErrorShare: &s.ErrorShare, TimeoutAfterPostShare: &s.TimeoutAfterPostShare,
-		TimeoutStall: &stall, Down: &s.Down, DownFor: &downFor}
-}
-
-func (h *HTTP) getFaults(c *call) { h.reply(c, http.StatusOK, faultsJSON(h.o.Knobs.Current())) }
-
-// putFaults changes the knobs. It needs no idempotency key: it sets values, so
-// sending it twice is the same as once.
-func (h *HTTP) putFaults(c *call) {
-	var req api.Faults
-	if !h.decode(c, &req) {
-		return
-	}
-	s := h.o.Knobs.Current()
-	durations := []struct {
-		field string
-		in    *string
-		out   *time.Duration
-	}{{"latency", req.Latency, &s.Latency}, {"timeout_stall", req.TimeoutStall, &s.TimeoutStall}, {"down_for", req.DownFor, &s.DownFor}}
-	for _, d := range durations {
-		if d.in == nil {
-			continue
-		}
-		v, err := time.ParseDuration(*d.in)
-		if err != nil {
-			h.fail(c, http.StatusBadRequest, api.CodeInvalid, d.field+" must be a duration such as 200ms", map[string]string{"field": d.field})
-			return
-		}
-		*d.out = v
-	}
-	if req.ErrorShare != nil {
-		s.ErrorShare = *req.ErrorShare
-	}
-	if req.TimeoutAfterPostShare != nil {
-		s.TimeoutAfterPostShare = *req.TimeoutAfterPostShare
-	}
-	if req.Down != nil {
-		s.Down = *req.Down
-		if !s.Down {
-			s.DownFor = 0
-		}
-	}
-	if err := h.o.Knobs.Set(s); err != nil {
-		h.fail(c, http.StatusBadRequest, api.CodeInvalid, err.Error(), nil)
-		return
-	}
-	h.o.Logger.InfoContext(c.r.Context(), "fault knobs changed", "by", c.caller, "latency", s.Latency,
-		"error_share", s.ErrorShare, "timeout_after_post_share", s.TimeoutAfterPostShare, "down", s.Down, "down_for", s.DownFor)
-	h.reply(c, http.StatusOK, faultsJSON(h.o.Knobs.Current()))
-}
 
 func (h *HTTP) injectMovement(c *call) {
 	var req api.MovementRequest

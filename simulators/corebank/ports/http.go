@@ -121,8 +121,8 @@ func (h *HTTP) handle(pattern string, admin bool, fn handlerFunc) {
 	})
 }
 
-// admit checks the caller and applies the fault knobs (never to admin calls, so
-// the operator can always undo them).
+// admit checks the caller and applies the fault knobs (never to the operator's
+// admin calls; the knobs themselves are on the admin listener, see Faults).
 func (h *HTTP) admit(c *call, admin bool) bool {
 	name, err := callerName(c.r, h.o.TrustDomain)
 	if err != nil || !h.callers[name] || (admin && name != OperatorName) {

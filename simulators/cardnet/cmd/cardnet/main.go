@@ -6,6 +6,8 @@
 //	cardnet [serve]                      keep signed-on connections under the supervisor
 //	                                     (internal gRPC health, admin HTTP)
 //	cardnet scenario <name>|all [flags]  play scenarios from the field, printing every message
+//	cardnet scenarios [-v]               after make up: every scenario against the running
+//	                                     authorizer on fresh demo cards, as a pass/fail table
 //	cardnet load [flags]                 generate load and print BENCH lines
 //
 // Scenarios and load need cards: -cards FILE (or ANDES_CARDNET_CARDS_FILE),
@@ -99,13 +101,15 @@ func run(args []string, out io.Writer) error {
 	switch args[0] {
 	case "scenario":
 		return runScenario(ctx, settings, args[1:], out)
+	case "scenarios":
+		return runScenarios(ctx, settings, args[1:], out)
 	case "load":
 		return runLoad(ctx, settings, args[1:], out)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintln(out, "usage: cardnet [serve] | scenario <name>|all [flags] | load [flags]\nscenarios: "+strings.Join(scenario.Names(), ", "))
+		fmt.Fprintln(out, "usage: cardnet [serve] | scenario <name>|all [flags] | scenarios [-v] | load [flags]\nscenarios: "+strings.Join(scenario.Names(), ", "))
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: want serve, scenario or load", args[0])
+	return fmt.Errorf("unknown command %q: want serve, scenario, scenarios or load", args[0])
 }
 
 // common are the flags of scenario and load.

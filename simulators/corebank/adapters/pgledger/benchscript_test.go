@@ -1,18 +1,16 @@
 package pgledger_test
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/andes-bank/andes/simulators/corebank/adapters/pgledger"
+	"github.com/andes-bank/andes/simulators/corebank/bench"
 )
 
 // benchVars name PostSQL's parameters in bench/transfer.sql, in order ($1 first).
 var benchVars = []string{"debit", "credit", "amount", "currency", "kind", "description", "reference", "opref", "posted_at", "debit_classes", "credit_classes"}
-
-const benchScript = "../../bench/transfer.sql"
 
 var pgbenchVar = regexp.MustCompile(`:([a-z_]+)`)
 
@@ -20,12 +18,8 @@ var pgbenchVar = regexp.MustCompile(`:([a-z_]+)`)
 // variables turned back into PostgreSQL parameters.
 func scriptStatement(t testing.TB) string {
 	t.Helper()
-	raw, err := os.ReadFile(benchScript)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var sql []string
-	for _, line := range strings.Split(string(raw), "\n") {
+	for _, line := range strings.Split(bench.Script, "\n") {
 		if strings.HasPrefix(line, `\`) || strings.HasPrefix(line, "--") {
 			continue
 		}

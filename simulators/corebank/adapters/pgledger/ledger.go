@@ -73,13 +73,15 @@ func NewStore(pool *pgxpool.Pool, keys *idempotency.Store) *Store {
 // Ledger is the ledger on the pool.
 func (s *Store) Ledger() *Ledger { return s.ledger }
 
-// Once runs work at most once per key: the stored response is replayed, or work
-// runs in a transaction that also stores its response (idempotency.Store.Do).
+// Once runs work at most once per key: the stored response is replayed, or the
+// key's claim, work and its stored response make one transaction
+// (idempotency.Store.DoInline): for a transfer, BEGIN, the claim and PostSQL go
+// in one round trip, the response and COMMIT in a second, with one commit.
 func (s *Store) Once(ctx context.Context, scope idempotency.Scope, key string, request []byte,
 	work func(ctx context.Context, l app.Ledger, lease *idempotency.Lease) (idempotency.Response, error),
 ) (idempotency.Response, error) {
-	return s.keys.Do(ctx, scope, key, request, func(ctx context.Context, tx pgx.Tx, lease *idempotency.Lease) (idempotency.Response, error) {
-		return work(ctx, On(tx), lease)
+	return s.keys.DoInline(ctx, scope, key, request, func(ctx context.Context, q idempotency.Querier, lease *idempotency.Lease) (idempotency.Response, error) {
+		return work(ctx, On(q), lease)
 	})
 }
 

@@ -1,0 +1,90 @@
+package domain
+
+import "slices"
+
+// ActorKind says on whose behalf a call acts.
+type ActorKind int
+
+const (
+	// ActorCustomer is a retail customer's token: it acts for its own sub only.
+	ActorCustomer ActorKind = iota + 1
+	// ActorPartner is a partner's or agent's client-credentials token: it acts for
+	// the customers its partner onboarded (and, with the cash scope, as an agent).
+	ActorPartner
+)
+
+// Scopes the controller's methods need (andes.auth.v1.Scope claim values).
+const (
+	ScopeAccountsRead   = "accounts:read"
+	ScopeTransfersWrite = "transfers:write"
+	ScopeCash           = "cash"
+)
+
+// Actor is who a request acts for: the end user's verified token and the gateway
+// that forwarded it. Every controller call carries a token: the gateways always
+// act for someone.
+type Actor struct {
+	Kind       ActorKind
+	CustomerID string // ActorCustomer
+	PartnerID  string // ActorPartner
+	ClientID   string
+	Subject    string
+	Scopes     []string
+	Caller     string // the mTLS identity of the calling process
+}
+
+// NewActor decides who acts from the verified token's claims. A client token
+// without a partner (a machine client of the bank itself) acts for no customer.
+func NewActor(caller, subject, clientID, partnerID string, scopes []string) (Actor, error) {
+	a := Actor{ClientID: clientID, Subject: subject, Scopes: scopes, Caller: caller}
+	switch {
+	case subject == "":
+		return Actor{}, ErrUnauthenticated
+	case subject != clientID:
+		a.Kind, a.CustomerID = ActorCustomer, subject
+	case partnerID != "":
+		a.Kind, a.PartnerID = ActorPartner, partnerID
+	default:
+		return Actor{}, ErrUnauthenticated
+	}
+	return a, nil
+}
+
+// HasScope reports whether the token carries scope.
+func (a Actor) HasScope(scope string) bool { return slices.Contains(a.Scopes, scope) }
+
+// CanActFor is the object-level rule for a customer: a customer only for itself, a
+// partner only for the customers it onboarded.
+func (a Actor) CanActFor(customerID, customerPartnerID string) bool {
+	switch a.Kind {
+	case ActorCustomer:
+		return customerID == a.CustomerID
+	case ActorPartner:
+		return customerPartnerID != "" && customerPartnerID == a.PartnerID
+	}
+	return false
+}
+
+// CanSee is the object-level rule for an operation: its customer, the customer's
+// partner, or the agent that took the cash.
+func (a Actor) CanSee(o *Operation) bool {
+	if a.CanActFor(o.CustomerID, o.CustomerPartnerID) {
+		return true
+	}
+	return a.Kind == ActorPartner && o.AgentPartnerID != "" && o.AgentPartnerID == a.PartnerID
+}
+
+// Channel is where the call came from, by the gateway that forwarded it.
+func (a Actor) Channel() Channel {
+	switch {
+	case a.Caller == "bff-web":
+		return ChannelWeb
+	case a.Caller == "bff-mobile":
+		return ChannelMobile
+	case a.Kind == ActorPartner && a.HasScope(ScopeCash):
+		return ChannelAgent
+	case a.Kind == ActorPartner:
+		return ChannelPartner
+	}
+	return ""
+}
