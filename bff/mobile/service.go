@@ -15,14 +15,11 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	controllerclient "github.com/andes-bank/andes/bff/mobile/adapters/controller"
 	customerclient "github.com/andes-bank/andes/bff/mobile/adapters/customer"
 	"github.com/andes-bank/andes/bff/mobile/app"
 	"github.com/andes-bank/andes/bff/mobile/ports"
-	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	"github.com/andes-bank/andes/platform/config"
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/server"
@@ -56,20 +53,10 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	if err != nil {
 		return err
 	}
-	issuer := c.AuthIssuer
-	if issuer == "" {
-		issuer = "http://" + c.AuthEdgeAddr
-	}
-	rs := tokens.NewRevocationSet(time.Now)
-	p.Go("token revocations", func(ctx context.Context) error {
-		return rs.Follow(ctx, nc.JS, tokens.DefaultFeed, func(err error) {
-			p.Logger.Warn("token revocation feed", "err", err)
-		})
-	})
-	verifier, err := tokens.NewVerifier(tokens.Options{Issuer: issuer, Audience: audience(),
-		Keys: tokens.NewJWKS(issuer+"/.well-known/jwks.json", tokens.JWKSOptions{}), Revocations: rs})
+	verifier, err := tokens.ForProcess(p, tokens.ProcessOptions{Issuer: tokens.Issuer(c.AuthIssuer, c.AuthEdgeAddr),
+		Revocations: nc.JS, Logger: p.Logger})
 	if err != nil {
-		return fmt.Errorf("ANDES_AUTH_ISSUER: %w", err)
+		return err
 	}
 
 	customerConn, err := p.Dial("customer", c.CustomerAddr, grpcclient.Options{Retry: customerclient.RetryMethods})
@@ -93,12 +80,4 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	// may use HTTP/1.1 as well.
 	p.ServeHTTP("edge", c.EdgeAddr, h2c.NewHandler(mux, &http2.Server{}))
 	return nil
-}
-
-// audience is the platform's one audience, read from the auth contract.
-func audience() string {
-	v := authv1.Audience_AUDIENCE_PLATFORM
-	ev := v.Descriptor().Values().ByNumber(protoreflect.EnumNumber(v))
-	s, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
-	return s
 }

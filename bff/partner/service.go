@@ -10,15 +10,9 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
-	"github.com/andes-bank/andes/bff/partner/adapters/bearer"
 	"github.com/andes-bank/andes/bff/partner/adapters/ratelimit"
 	"github.com/andes-bank/andes/bff/partner/ports"
 	"github.com/andes-bank/andes/gen"
-	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
 	"github.com/andes-bank/andes/platform/config"
@@ -81,36 +75,25 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	if err != nil {
 		return err
 	}
-	issuer := c.AuthIssuer
-	if issuer == "" {
-		issuer = "http://" + c.AuthEdgeAddr
-	}
-	rs := tokens.NewRevocationSet(time.Now)
-	p.Go("token revocations", func(ctx context.Context) error {
-		return rs.Follow(ctx, nc.JS, tokens.DefaultFeed, func(err error) {
-			p.Logger.Warn("token revocation feed", "err", err)
-		})
-	})
-	verifier, err := tokens.NewVerifier(tokens.Options{Issuer: issuer, Audience: audience(),
-		Keys: tokens.NewJWKS(issuer+"/.well-known/jwks.json", tokens.JWKSOptions{}), Revocations: rs})
+	verifier, err := tokens.ForProcess(p, tokens.ProcessOptions{Issuer: tokens.Issuer(c.AuthIssuer, c.AuthEdgeAddr),
+		Revocations: nc.JS, Logger: p.Logger})
 	if err != nil {
-		return fmt.Errorf("ANDES_AUTH_ISSUER: %w", err)
+		return err
 	}
 
 	// Reads are retried on UNAVAILABLE. Writes are not: the partner sends them again
 	// with the same Idempotency-Key, and the services replay the first outcome.
-	forward := grpcclient.Options{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(bearer.UnaryClientInterceptor())}}
-	customerOpts := forward
-	customerOpts.Retry = []string{"andes.customer.v1.CustomerService/ListPartnerCustomers",
+	// The edge puts the partner's token in the request context (tokens.ForwardBearer):
+	// both connections carry it to the services.
+	customerOpts := grpcclient.Options{Retry: []string{"andes.customer.v1.CustomerService/ListPartnerCustomers",
 		"andes.customer.v1.CustomerService/GetCustomer", "andes.customer.v1.CustomerService/GetCustomerView",
-		"andes.customer.v1.CustomerService/GetAccount", "andes.customer.v1.CustomerService/ListMovements"}
+		"andes.customer.v1.CustomerService/GetAccount", "andes.customer.v1.CustomerService/ListMovements"}}
 	customerConn, err := p.Dial("customer", c.CustomerAddr, customerOpts)
 	if err != nil {
 		return fmt.Errorf("ANDES_CUSTOMER_ADDR: %w", err)
 	}
-	controllerOpts := forward
-	controllerOpts.Retry = []string{"andes.controller.v1.ControllerService/GetOperation",
-		"andes.controller.v1.ControllerService/ListOperations", "andes.controller.v1.ControllerService/GetStatement"}
+	controllerOpts := grpcclient.Options{Retry: []string{"andes.controller.v1.ControllerService/GetOperation",
+		"andes.controller.v1.ControllerService/ListOperations", "andes.controller.v1.ControllerService/GetStatement"}}
 	controllerConn, err := p.Dial("controller", c.ControllerAddr, controllerOpts)
 	if err != nil {
 		return fmt.Errorf("ANDES_CONTROLLER_ADDR: %w", err)
@@ -136,12 +119,4 @@ type quota struct{ l *ratelimit.Limiter }
 func (q quota) Take(ctx context.Context, partnerID string) (ports.Quota, error) {
 	d, err := q.l.Take(ctx, partnerID)
 	return ports.Quota{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining, RetryAfter: d.RetryAfter}, err
-}
-
-// audience is the platform's one audience, read from the auth contract.
-func audience() string {
-	v := authv1.Audience_AUDIENCE_PLATFORM
-	ev := v.Descriptor().Values().ByNumber(protoreflect.EnumNumber(v))
-	s, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
-	return s
 }

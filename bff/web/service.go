@@ -11,16 +11,12 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
 	"github.com/andes-bank/andes/bff/web/adapters/customer"
 	"github.com/andes-bank/andes/bff/web/adapters/oauthclient"
 	"github.com/andes-bank/andes/bff/web/adapters/redisstore"
 	"github.com/andes-bank/andes/bff/web/app"
 	"github.com/andes-bank/andes/bff/web/domain"
 	"github.com/andes-bank/andes/bff/web/ports"
-	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
 	"github.com/andes-bank/andes/platform/config"
@@ -76,13 +72,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) issuer() string {
-	if c.AuthIssuer != "" {
-		return c.AuthIssuer
-	}
-	return "http://" + c.AuthEdgeAddr
-}
-
 func (c *Config) publicURL() string {
 	if c.PublicURL != "" {
 		return c.PublicURL
@@ -124,14 +113,13 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	}
 	customerAPI := customerv1.NewCustomerServiceClient(customerConn)
 
-	issuer := c.issuer()
+	issuer := tokens.Issuer(c.AuthIssuer, c.AuthEdgeAddr)
 	// Tokens come straight from auth's token endpoint, so the verifier only reads
 	// them (signature, iss, aud, exp) for the customer id; revocation matters to
 	// the services they are sent to, which check it.
-	v, err := tokens.NewVerifier(tokens.Options{Issuer: issuer, Audience: audience(),
-		Keys: tokens.NewJWKS(issuer+"/.well-known/jwks.json", tokens.JWKSOptions{})})
+	v, err := tokens.ForProcess(p, tokens.ProcessOptions{Issuer: issuer})
 	if err != nil {
-		return fmt.Errorf("ANDES_AUTH_ISSUER: %w", err)
+		return err
 	}
 	sessions := app.New(redisstore.New(rdb),
 		oauthclient.New(issuer, ClientID, secret, c.publicURL()+"/auth/callback"),
@@ -155,12 +143,4 @@ func (s subjects) Subject(ctx context.Context, raw string) (string, error) {
 		return "", err
 	}
 	return p.Subject, nil
-}
-
-// audience is the platform's one audience, read from the auth contract.
-func audience() string {
-	v := authv1.Audience_AUDIENCE_PLATFORM
-	ev := v.Descriptor().Values().ByNumber(protoreflect.EnumNumber(v))
-	s, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
-	return s
 }

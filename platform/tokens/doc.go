@@ -21,4 +21,8 @@
 // StreamServerInterceptor) and a Connect interceptor (ConnectInterceptor) read the
 // token from the Authorization header or metadata only — never from a query string
 // or a form (RFC 9700 section 4.3.2) — and handlers read it with FromContext.
+//
+// A process gets its verifier with ForProcess (issuer from Issuer, the platform
+// audience, auth's JWKS, the revocation feed as a task of the process); a gateway
+// sends the end user's token on to the services with ForwardBearer.
 package tokens

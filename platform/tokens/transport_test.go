@@ -13,6 +13,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -219,15 +220,7 @@ func TestRevocationFeedOverNATS(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	publish := func(revoked string) {
-		msg, err := feed.TokenRevokedMsg(tokens.RevokedToken{JTI: revoked, Expires: now.Add(time.Minute)}, "auth", now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := nc.JS.PublishMsg(ctx, msg); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish := func(revoked string) { publishRevoked(ctx, t, nc.JS, feed, revoked, now) }
 	publish("before-start")
 	// A repeated publish (the drainer's at-least-once) is dropped by the stream.
 	publish("before-start")
@@ -251,5 +244,17 @@ func TestRevocationFeedOverNATS(t *testing.T) {
 			t.Fatal("a live revocation did not arrive")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// publishRevoked announces jti revoked on feed, as auth does.
+func publishRevoked(ctx context.Context, t *testing.T, js jetstream.JetStream, feed tokens.Feed, jti string, now time.Time) {
+	t.Helper()
+	msg, err := feed.TokenRevokedMsg(tokens.RevokedToken{JTI: jti, Expires: now.Add(time.Minute)}, "auth", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
 	}
 }

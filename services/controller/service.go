@@ -12,10 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
-	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	"github.com/andes-bank/andes/platform/config"
 	"github.com/andes-bank/andes/platform/grpcclient"
@@ -102,21 +99,13 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		return relay.Run(ctx, func(err error) { p.Logger.Warn("outbox relay", "err", err) })
 	})
 
-	if issuer := c.issuer(); issuer != "" {
-		rs := tokens.NewRevocationSet(time.Now)
-		p.Go("token revocations", func(ctx context.Context) error {
-			return rs.Follow(ctx, nc.JS, tokens.DefaultFeed, func(err error) {
-				p.Logger.Warn("token revocation feed", "err", err)
-			})
-		})
-		v, err := tokens.NewVerifier(tokens.Options{Issuer: issuer, Audience: audience(),
-			Keys: tokens.NewJWKS(issuer+"/.well-known/jwks.json", tokens.JWKSOptions{}), Revocations: rs})
+	if issuer := tokens.Issuer(c.AuthIssuer, c.AuthEdgeAddr); issuer != "" {
+		v, err := tokens.ForProcess(p, tokens.ProcessOptions{Issuer: issuer, Revocations: nc.JS, Logger: p.Logger})
 		if err != nil {
-			return fmt.Errorf("ANDES_AUTH_ISSUER: %w", err)
+			return err
 		}
 		// Not optional: every caller (a gateway) acts for an end user.
-		o := tokens.RPCOptions{Domain: "controller.andes.bank"}
-		p.GRPC.Use(v.UnaryServerInterceptor(o), v.StreamServerInterceptor(o))
+		p.GRPC.Use(v.ServerInterceptors(tokens.RPCOptions{Domain: "controller.andes.bank"}))
 	} else {
 		p.Logger.Warn("no ANDES_AUTH_EDGE_ADDR: end-user tokens cannot be verified, every call is refused")
 	}
@@ -143,22 +132,4 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	controllerv1.RegisterControllerServiceServer(p.GRPC, api)
 	p.Go("reconciler", func(ctx context.Context) error { return a.RunReconciler(ctx, c.ReconcileInterval) })
 	return nil
-}
-
-func (c *Config) issuer() string {
-	switch {
-	case c.AuthIssuer != "":
-		return c.AuthIssuer
-	case c.AuthEdgeAddr != "":
-		return "http://" + c.AuthEdgeAddr
-	}
-	return ""
-}
-
-// audience is the platform's one audience, read from the auth contract.
-func audience() string {
-	v := authv1.Audience_AUDIENCE_PLATFORM
-	ev := v.Descriptor().Values().ByNumber(protoreflect.EnumNumber(v))
-	s, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
-	return s
 }

@@ -11,10 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
-	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
 	"github.com/andes-bank/andes/platform/config"
 	"github.com/andes-bank/andes/platform/demo"
@@ -66,22 +62,14 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	if err != nil {
 		return err
 	}
-	if issuer := c.issuer(); issuer != "" {
-		rs := tokens.NewRevocationSet(time.Now)
-		p.Go("token revocations", func(ctx context.Context) error {
-			return rs.Follow(ctx, nc.JS, tokens.DefaultFeed, func(err error) {
-				p.Logger.Warn("token revocation feed", "err", err)
-			})
-		})
-		v, err := tokens.NewVerifier(tokens.Options{Issuer: issuer, Audience: audience(),
-			Keys: tokens.NewJWKS(issuer+"/.well-known/jwks.json", tokens.JWKSOptions{}), Revocations: rs})
+	if issuer := tokens.Issuer(c.AuthIssuer, c.AuthEdgeAddr); issuer != "" {
+		v, err := tokens.ForProcess(p, tokens.ProcessOptions{Issuer: issuer, Revocations: nc.JS, Logger: p.Logger})
 		if err != nil {
-			return fmt.Errorf("ANDES_AUTH_ISSUER: %w", err)
+			return err
 		}
 		// Optional: the controller, onboarding and the migrator call on their own
 		// account; the ports refuse gateways that come without a user.
-		o := tokens.RPCOptions{Domain: "customer.andes.bank", Optional: true}
-		p.GRPC.Use(v.UnaryServerInterceptor(o), v.StreamServerInterceptor(o))
+		p.GRPC.Use(v.ServerInterceptors(tokens.RPCOptions{Domain: "customer.andes.bank", Optional: true}))
 	} else {
 		p.Logger.Warn("no ANDES_AUTH_EDGE_ADDR: end-user tokens cannot be verified, gateway calls are refused")
 	}
@@ -96,24 +84,6 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	}
 	customerv1.RegisterCustomerServiceServer(p.GRPC, api)
 	return nil
-}
-
-func (c *Config) issuer() string {
-	switch {
-	case c.AuthIssuer != "":
-		return c.AuthIssuer
-	case c.AuthEdgeAddr != "":
-		return "http://" + c.AuthEdgeAddr
-	}
-	return ""
-}
-
-// audience is the platform's one audience, read from the auth contract.
-func audience() string {
-	v := authv1.Audience_AUDIENCE_PLATFORM
-	ev := v.Descriptor().Values().ByNumber(protoreflect.EnumNumber(v))
-	s, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
-	return s
 }
 
 // seed loads the demo bank into the tables, once: what is already there stays.

@@ -12,7 +12,6 @@ import (
 
 	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/andes-bank/andes/bff/mobile/app"
@@ -152,7 +151,7 @@ func (customerToken) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if err := tokens.RequireScope(ctx, scope); err != nil {
 			return nil, err
 		}
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+raw)
+		ctx = tokens.ForwardBearer(ctx, raw)
 		return next(ctx, req)
 	}
 }

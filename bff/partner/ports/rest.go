@@ -21,7 +21,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/andes-bank/andes/bff/partner/adapters/bearer"
 	partnerv1 "github.com/andes-bank/andes/gen/andes/partner/v1"
 	"github.com/andes-bank/andes/platform/tokens"
 )
@@ -224,7 +223,7 @@ func (e *edge) authenticate(next http.Handler) http.Handler {
 			writeStatus(w, r, refusal("INSUFFICIENT_SCOPE", "a partner's client-credentials token is required", nil))
 			return
 		}
-		ctx := bearer.With(tokens.WithPrincipal(r.Context(), p), raw)
+		ctx := tokens.ForwardBearer(tokens.WithPrincipal(r.Context(), p), raw)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -14,15 +14,18 @@ import (
 	"github.com/andes-bank/andes/bff/web/domain"
 )
 
-// Store keeps sessions and pending logins, keyed by the hash of their random ids.
+// Store keeps sessions and pending logins, each named and sealed by the keys
+// derived from its random id (domain.KeyFor); the id itself never reaches it.
 type Store interface {
-	SaveLogin(ctx context.Context, stateHash string, l domain.PendingLogin, ttl time.Duration) error
+	SaveLogin(ctx context.Context, key domain.RecordKey, l domain.PendingLogin, ttl time.Duration) error
 	// TakeLogin returns and deletes a pending login: a state is good once.
-	TakeLogin(ctx context.Context, stateHash string) (domain.PendingLogin, error)
-	SaveSession(ctx context.Context, idHash string, s *domain.Session, ttl time.Duration) error
-	// Session returns domain.ErrNoSession when there is none.
-	Session(ctx context.Context, idHash string) (*domain.Session, error)
-	DeleteSession(ctx context.Context, idHash string) error
+	// domain.ErrLoginState when there is none or it does not open under key.
+	TakeLogin(ctx context.Context, key domain.RecordKey) (domain.PendingLogin, error)
+	SaveSession(ctx context.Context, key domain.RecordKey, s *domain.Session, ttl time.Duration) error
+	// Session returns domain.ErrNoSession when there is none or it does not open
+	// under key.
+	Session(ctx context.Context, key domain.RecordKey) (*domain.Session, error)
+	DeleteSession(ctx context.Context, key domain.RecordKey) error
 	// Lock takes a short lock (refreshing one session's tokens); false when held.
 	Lock(ctx context.Context, name string, ttl time.Duration) (bool, error)
 	Unlock(ctx context.Context, name string) error
@@ -85,7 +88,7 @@ func (a *App) Policy() domain.Policy { return a.policy }
 func (a *App) BeginLogin(ctx context.Context, language string) (state, redirect string, err error) {
 	state, verifier := domain.NewSecret(), domain.NewSecret()
 	lang := domain.NormalizeLanguage(language)
-	if err := a.store.SaveLogin(ctx, domain.HashID(state), domain.PendingLogin{Verifier: verifier, Language: lang}, LoginTTL); err != nil {
+	if err := a.store.SaveLogin(ctx, domain.KeyFor(domain.KindLogin, state), domain.PendingLogin{Verifier: verifier, Language: lang}, LoginTTL); err != nil {
 		return "", "", err
 	}
 	return state, a.oauth.AuthorizeURL(state, domain.PKCEChallenge(verifier), lang), nil
@@ -98,7 +101,7 @@ func (a *App) CompleteLogin(ctx context.Context, state, browserState, code strin
 	if state == "" || code == "" || state != browserState {
 		return "", nil, domain.ErrLoginState
 	}
-	pending, err := a.store.TakeLogin(ctx, domain.HashID(state))
+	pending, err := a.store.TakeLogin(ctx, domain.KeyFor(domain.KindLogin, state))
 	if err != nil {
 		return "", nil, err
 	}
@@ -123,18 +126,18 @@ func (a *App) CompleteLogin(ctx context.Context, state, browserState, code strin
 		}
 	}
 	id := domain.NewSecret()
-	if err := a.save(ctx, domain.HashID(id), s); err != nil {
+	if err := a.save(ctx, domain.KeyFor(domain.KindSession, id), s); err != nil {
 		return "", nil, err
 	}
 	return id, s, nil
 }
 
-func (a *App) save(ctx context.Context, idHash string, s *domain.Session) error {
+func (a *App) save(ctx context.Context, key domain.RecordKey, s *domain.Session) error {
 	ttl := a.policy.IdleExpires(s).Sub(a.now())
 	if ttl <= 0 {
 		return domain.ErrNoSession
 	}
-	return a.store.SaveSession(ctx, idHash, s, ttl)
+	return a.store.SaveSession(ctx, key, s, ttl)
 }
 
 // Resume finds the live session of a cookie, moves its idle deadline forward and
@@ -143,23 +146,23 @@ func (a *App) Resume(ctx context.Context, id string) (*domain.Session, error) {
 	if id == "" {
 		return nil, domain.ErrNoSession
 	}
-	h := domain.HashID(id)
-	s, err := a.store.Session(ctx, h)
+	key := domain.KeyFor(domain.KindSession, id)
+	s, err := a.store.Session(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	now := a.now()
 	if !a.policy.Live(s, now) {
-		_ = a.store.DeleteSession(ctx, h)
+		_ = a.store.DeleteSession(ctx, key)
 		return nil, domain.ErrNoSession
 	}
 	if a.policy.NeedsRefresh(s, now) {
-		if s, err = a.refreshTokens(ctx, h); err != nil {
+		if s, err = a.refreshTokens(ctx, key); err != nil {
 			return nil, err
 		}
 	}
 	s.LastSeen = now
-	if err := a.save(ctx, h, s); err != nil {
+	if err := a.save(ctx, key, s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -169,9 +172,9 @@ func (a *App) Resume(ctx context.Context, id string) (*domain.Session, error) {
 // session arrive together: auth rotates refresh tokens and treats a reused one as
 // theft (it revokes the whole grant), so two refreshes with one token must never
 // happen. singleflight covers this process; the store's lock covers others.
-func (a *App) refreshTokens(ctx context.Context, h string) (*domain.Session, error) {
-	v, err, _ := a.refresh.Do(h, func() (any, error) {
-		lock := "refresh:" + h
+func (a *App) refreshTokens(ctx context.Context, key domain.RecordKey) (*domain.Session, error) {
+	v, err, _ := a.refresh.Do(key.Lookup, func() (any, error) {
+		lock := "refresh:" + key.Lookup
 		locked := false
 		for range 100 {
 			ok, err := a.store.Lock(ctx, lock, 15*time.Second)
@@ -190,7 +193,7 @@ func (a *App) refreshTokens(ctx context.Context, h string) (*domain.Session, err
 		if locked {
 			defer func() { _ = a.store.Unlock(context.WithoutCancel(ctx), lock) }()
 		}
-		s, err := a.store.Session(ctx, h)
+		s, err := a.store.Session(ctx, key)
 		if err != nil {
 			return nil, err
 		}
@@ -203,7 +206,7 @@ func (a *App) refreshTokens(ctx context.Context, h string) (*domain.Session, err
 		}
 		grant, err := a.oauth.Refresh(ctx, s.Tokens.Refresh)
 		if errors.Is(err, ErrGrantRevoked) {
-			_ = a.store.DeleteSession(ctx, h)
+			_ = a.store.DeleteSession(ctx, key)
 			return nil, domain.ErrNoSession
 		}
 		if err != nil {
@@ -214,7 +217,7 @@ func (a *App) refreshTokens(ctx context.Context, h string) (*domain.Session, err
 			refresh = s.Tokens.Refresh
 		}
 		s.Tokens = domain.Tokens{Access: grant.Access, Refresh: refresh, AccessExpires: now.Add(grant.ExpiresIn)}
-		if err := a.save(ctx, h, s); err != nil {
+		if err := a.save(ctx, key, s); err != nil {
 			return nil, err
 		}
 		return s, nil
@@ -237,12 +240,12 @@ func (a *App) Logout(ctx context.Context, id string) error {
 	if id == "" {
 		return domain.ErrNoSession
 	}
-	h := domain.HashID(id)
-	s, err := a.store.Session(ctx, h)
+	key := domain.KeyFor(domain.KindSession, id)
+	s, err := a.store.Session(ctx, key)
 	if err != nil {
 		return err
 	}
-	if err := a.store.DeleteSession(ctx, h); err != nil {
+	if err := a.store.DeleteSession(ctx, key); err != nil {
 		return err
 	}
 	return errors.Join(
@@ -253,13 +256,13 @@ func (a *App) Logout(ctx context.Context, id string) error {
 // NoteWrite records that the session moved money, so the next screens show
 // balances read from the core.
 func (a *App) NoteWrite(ctx context.Context, id string) error {
-	h := domain.HashID(id)
-	s, err := a.store.Session(ctx, h)
+	key := domain.KeyFor(domain.KindSession, id)
+	s, err := a.store.Session(ctx, key)
 	if err != nil {
 		return err
 	}
 	s.LastWrite = a.now()
-	return a.save(ctx, h, s)
+	return a.save(ctx, key, s)
 }
 
 // Now is the use cases' clock.
@@ -267,11 +270,11 @@ func (a *App) Now() time.Time { return a.now() }
 
 // SetLanguage records the page's language in the session.
 func (a *App) SetLanguage(ctx context.Context, id, language string) error {
-	h := domain.HashID(id)
-	s, err := a.store.Session(ctx, h)
+	key := domain.KeyFor(domain.KindSession, id)
+	s, err := a.store.Session(ctx, key)
 	if err != nil {
 		return err
 	}
 	s.Language = domain.NormalizeLanguage(language)
-	return a.save(ctx, h, s)
+	return a.save(ctx, key, s)
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -46,8 +45,8 @@ type Tokens struct {
 }
 
 // Session is a logged-in browser. Its id is a 256-bit random value known only to
-// the browser's cookie; the store keys it by the id's hash, so a leak of the store
-// does not hand out live cookies.
+// the browser's cookie; the store names and seals it with keys derived from the id
+// (see RecordKey), so a leak of the store hands out neither live cookies nor tokens.
 type Session struct {
 	CustomerID  string    `json:"c"`
 	GivenName   string    `json:"g"`
@@ -112,13 +111,6 @@ func NewSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand since Go 1.24)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// HashID is how the store names a session or login state: SHA-256 of the random
-// value, hex. A 256-bit random id needs no salt or slow hash.
-func HashID(id string) string {
-	h := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(h[:])
 }
 
 // PKCEChallenge is the S256 challenge of a verifier (RFC 7636 section 4.2).

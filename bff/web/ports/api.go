@@ -6,7 +6,6 @@ import (
 
 	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -16,6 +15,7 @@ import (
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
 	webv1 "github.com/andes-bank/andes/gen/andes/web/v1"
 	"github.com/andes-bank/andes/gen/andes/web/v1/webv1connect"
+	"github.com/andes-bank/andes/platform/tokens"
 )
 
 // API is andes.web.v1.WebService: the page's contract, translated to calls on
@@ -53,7 +53,7 @@ func call(ctx context.Context) (*liveSession, context.Context, error) {
 	if ls == nil {
 		return nil, ctx, sessionError(domain.ErrNoSession)
 	}
-	return ls, metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ls.s.Tokens.Access), nil
+	return ls, tokens.ForwardBearer(ctx, ls.s.Tokens.Access), nil
 }
 
 // validator checks every request against the contract's rules.

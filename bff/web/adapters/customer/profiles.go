@@ -6,10 +6,9 @@ import (
 	"context"
 	"strings"
 
-	"google.golang.org/grpc/metadata"
-
 	"github.com/andes-bank/andes/bff/web/app"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
+	"github.com/andes-bank/andes/platform/tokens"
 )
 
 // Profiles is app.Profiles on andes.customer.v1.
@@ -23,7 +22,7 @@ var _ app.Profiles = (*Profiles)(nil)
 func New(api customerv1.CustomerServiceClient) *Profiles { return &Profiles{api: api} }
 
 func (p *Profiles) Profile(ctx context.Context, accessToken, customerID string) (app.Profile, error) {
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+accessToken)
+	ctx = tokens.ForwardBearer(ctx, accessToken)
 	resp, err := p.api.GetCustomer(ctx, &customerv1.GetCustomerRequest{CustomerId: customerID})
 	if err != nil {
 		return app.Profile{}, err
