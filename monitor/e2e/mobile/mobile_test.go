@@ -285,6 +285,26 @@ func TestMobileJourneys(t *testing.T) {
 			t.Errorf("without an idempotency key: %v", r)
 		}
 
+		// Carlos's only account is blocked at the core: he still sees it, and
+		// paying from it is refused before any code is sent.
+		carlos := p.Demo.Customer("carlos")
+		carlosToken := a.login(t, carlos.DocumentNumber, carlos.Password)
+		blocked := accounts(t, home(t, a, carlosToken), carlos)[carlos.Accounts[0].Number]
+		before := a.smsMessages(t, carlos.Phone)
+		_, err = a.json.Transfer(ctxStep(t), authorized(&mobilev1.TransferRequest{IdempotencyKey: newKey("blocked"),
+			SourceAccountId: blocked.GetAccountId(),
+			Destination:     &mobilev1.TransferRequest_DestinationAccountNumber{DestinationAccountNumber: maria.Accounts[0].Number},
+			Amount:          &moneyv1.Money{AmountMinor: 100, Currency: pen}, Description: "e2e bloqueada"}, carlosToken))
+		if r := refusalOf(t, err); r.code != connect.CodeFailedPrecondition || r.reason != "ACCOUNT_BLOCKED" || r.domain != errorDomain {
+			t.Errorf("from a blocked account: %v", r)
+		}
+		if after := a.smsMessages(t, carlos.Phone); len(after) != len(before) {
+			t.Errorf("a code was sent for a transfer from a blocked account: %d messages, %d before", len(after), len(before))
+		}
+		if got := available(accounts(t, home(t, a, carlosToken), carlos), carlos.Accounts[0].Number); got != blocked.GetAvailable().GetAmountMinor() {
+			t.Errorf("the blocked account's balance moved: %d, was %d", got, blocked.GetAvailable().GetAmountMinor())
+		}
+
 		// The daily limit (PEN 20,000.00 of payments to others) needs more money
 		// than María has: an agent pays cash in first.
 		cashIn(t, p, a, maria.Accounts[0].Number, 900_000)
