@@ -18,4 +18,5 @@ mapfile -t pkgs < <(grep -rl --include='*_test.go' --exclude-dir=.run --exclude-
 	# Journeys through the gateways against the whole platform.
 	go test -count=1 -timeout 20m -run '^TestMobileBench$' -v ./monitor/e2e/mobile -args -mobile-bench
 	go test -count=1 -timeout 20m -run '^TestPartnerTransferP99$' -v ./monitor/e2e/partner -args -partner-bench
+	go test -count=1 -timeout 20m -run '^TestWebBench$' -v ./monitor/e2e/web -args -web-bench
 } 2>&1 | go run ./platform/cmd/benchfmt
