@@ -61,7 +61,6 @@ type Run struct {
 // built holds the binaries, built once per test binary.
 var built struct {
 	once sync.Once
-	dir  string
 	err  error
 }
 
@@ -92,15 +91,21 @@ func NewRun(t testing.TB) *Run {
 	if r.Demo, err = demo.Load(demoFile); err != nil {
 		t.Fatal(err)
 	}
-	built.once.Do(func() { built.dir, built.err = build(r.Root, r.Manifest) })
+	built.once.Do(func() { built.err = withBinaries(func(dir string) error { return build(dir, r.Root, r.Manifest) }) })
 	if built.err != nil {
 		t.Fatal(built.err)
 	}
 	dir := t.TempDir()
-	// Each run gets its own copy of the folder, so a test may break a binary.
+	// Each run gets its own copy of the binaries, in a folder removed when the test
+	// ends, so a test may break a binary.
 	r.BinDir, r.LogDir, r.PKIDir = filepath.Join(dir, "bin"), filepath.Join(dir, "logs"), filepath.Join(dir, "pki")
-	if out, err := exec.Command("cp", "-a", built.dir, r.BinDir).CombinedOutput(); err != nil {
-		t.Fatalf("copying the binaries: %v\n%s", err, out)
+	if err := withBinaries(func(bins string) error {
+		if out, err := exec.Command("cp", "-a", bins, r.BinDir).CombinedOutput(); err != nil {
+			return fmt.Errorf("copying the binaries: %v\n%s", err, out)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if err := pki.Ensure(r.PKIDir, r.Manifest); err != nil {
 		t.Fatal(err)
@@ -186,29 +191,34 @@ func ownRedisDB(ctx context.Context, t testing.TB, base string) string {
 	return ""
 }
 
-// build compiles every main of the manifest into one lasting folder, as `make
-// build` does. go build leaves a binary whose build ID is current alone, so the
-// end-to-end packages after the first skip the links; a lock makes the test
-// binaries of several packages take turns, and each takes a private copy while it
-// holds the lock.
-func build(root string, m *manifest.Manifest) (string, error) {
+// withBinaries runs f on the lasting folder of built binaries while holding its
+// lock, so the test binaries of several packages take turns building into it and
+// never copy a binary another one is rewriting.
+func withBinaries(f func(dir string) error) error {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
 	dir := filepath.Join(cache, "andes", "platform-bin")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return err
 	}
 	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", err
+		return err
 	}
 	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
+	return f(dir)
+}
+
+// build compiles every main of the manifest into dir, as `make build` does. go
+// build leaves a binary whose build ID is current alone, so the end-to-end packages
+// after the first skip the links.
+func build(dir, root string, m *manifest.Manifest) error {
 	args := []string{"build", "-o", dir + "/"}
 	for _, p := range m.Processes {
 		args = append(args, p.Main)
@@ -218,16 +228,9 @@ func build(root string, m *manifest.Manifest) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
-	private, err := os.MkdirTemp("", "andes-e2e-bin-")
-	if err != nil {
-		return "", err
-	}
-	if out, err := exec.Command("cp", "-a", dir+"/.", private).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("copying the binaries: %v\n%s", err, out)
-	}
-	return private, nil
+	return nil
 }
 
 // Edge is the address of a process's edge listener; name may be empty when the
