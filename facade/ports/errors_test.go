@@ -60,10 +60,16 @@ func TestRetryableReasonsSayWhen(t *testing.T) {
 	e.RetryAfter = 5 * time.Second
 	for err, want := range map[error]string{e: "5", domain.ErrUnavailable: "1", domain.ErrInProgress: "1"} {
 		st := status.Convert(toStatus(err))
+		var info *errdetails.ErrorInfo
 		for _, d := range st.Details() {
-			if i, ok := d.(*errdetails.ErrorInfo); ok && i.GetMetadata()["retry_after_seconds"] != want {
-				t.Errorf("%v: retry after %q, want %q", err, i.GetMetadata()["retry_after_seconds"], want)
+			if i, ok := d.(*errdetails.ErrorInfo); ok {
+				info = i
 			}
+		}
+		if info == nil {
+			t.Errorf("%v: no ErrorInfo in %v", err, st.Details())
+		} else if got := info.GetMetadata()["retry_after_seconds"]; got != want {
+			t.Errorf("%v: retry after %q, want %q", err, got, want)
 		}
 	}
 }

@@ -322,9 +322,11 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	arrived := make(chan struct{})
 	s.RegisterService(servertest.Service("andes.test.v1.TestService", map[string]servertest.Handler{
 		"Slow": func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
-			time.Sleep(300 * time.Millisecond)
+			close(arrived)
+			time.Sleep(300 * time.Millisecond) // the work still running when shutdown begins
 			return in, nil
 		},
 	}), nil)
@@ -353,7 +355,11 @@ func TestGracefulShutdown(t *testing.T) {
 		_, err := servertest.Invoke(ctx(t), dial("controller"), slow, "x")
 		inFlight <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // let the slow call reach its handler
+	select {
+	case <-arrived: // shut down only once the call is in its handler
+	case err := <-inFlight:
+		t.Fatalf("the slow call ended before reaching its handler: %v", err)
+	}
 	began := time.Now()
 	stop()
 	if err := <-inFlight; err != nil {

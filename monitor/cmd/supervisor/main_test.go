@@ -188,6 +188,18 @@ func (p *platform) pids(names ...string) []int {
 	return pids
 }
 
+// readyLog waits until the child has printed its whole environment ("child ready"
+// comes after the last "child env" line) and returns its log.
+func (p *platform) readyLog(name string) string {
+	p.t.Helper()
+	var raw []byte
+	waitFor(p.t, 10*time.Second, name+" to be ready", func() bool {
+		raw, _ = os.ReadFile(filepath.Join(p.logDir, name+".log"))
+		return bytes.Contains(raw, []byte("child ready\n"))
+	})
+	return string(raw)
+}
+
 func (p *platform) log(name string) string {
 	raw, err := os.ReadFile(filepath.Join(p.logDir, name+".log"))
 	if err != nil {
@@ -234,8 +246,7 @@ func TestSIGKILLOfTheSupervisorLeavesNoChild(t *testing.T) {
 
 func TestChildrenGetTheManifestEnvironmentOnly(t *testing.T) {
 	p := startSupervisor(t)
-	p.pids("beta")
-	beta := p.log("beta")
+	beta, alpha := p.readyLog("beta"), p.readyLog("alpha")
 	for _, want := range []string{
 		"child env ANDES_NAME=beta",
 		"child env ANDES_GRPC_ADDR=" + p.addrs["beta"].GRPC,
@@ -248,7 +259,7 @@ func TestChildrenGetTheManifestEnvironmentOnly(t *testing.T) {
 			t.Errorf("beta's log lacks %q:\n%s", want, beta)
 		}
 	}
-	if strings.Contains(p.log("alpha"), "secret") || strings.Contains(beta, "secret") {
+	if strings.Contains(alpha, "secret") || strings.Contains(beta, "secret") {
 		t.Error("a child that does not need PostgreSQL was given DATABASE_URL")
 	}
 }

@@ -234,15 +234,6 @@ func (r refusal) String() string {
 	return fmt.Sprintf("%v %s (%s) %q %v", r.code, r.reason, r.domain, r.message, r.metadata)
 }
 
-// skipUntilTransfers skips when the controller does not offer transfers yet; any
-// other error is the test's to judge.
-func skipUntilTransfers(t *testing.T, err error) {
-	t.Helper()
-	if connect.CodeOf(err) == connect.CodeUnimplemented {
-		t.Skip("controller transfers not built yet")
-	}
-}
-
 func ctxStep(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)

@@ -35,7 +35,6 @@ func TestPartnerTransferP99(t *testing.T) {
 		acct, jose.Accounts[0].Number)
 
 	first := withStepUp(t, c, p.Edge(t, "sms", ""), ana.Phone, path, newKey(t, "bench"), body)
-	skipUntilBuilt(t, first)
 	ok(t, first, "the first transfer (step-up)")
 
 	lat := make([]time.Duration, 0, n)

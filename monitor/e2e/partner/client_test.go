@@ -129,15 +129,6 @@ func refused(t *testing.T, r reply, code int, reason, what string) {
 	}
 }
 
-// skipUntilBuilt skips a money test while the controller answers Unimplemented (it
-// is being built); any other answer is the test's to judge.
-func skipUntilBuilt(t *testing.T, r reply) {
-	t.Helper()
-	if r.code == http.StatusNotImplemented && r.str("reason") == "NOT_IMPLEMENTED" {
-		t.Skip("controller transfers not built yet")
-	}
-}
-
 // clientToken gets a client-credentials token from auth's edge.
 func clientToken(t *testing.T, authEdge, clientID, secret string) (token, scope string) {
 	t.Helper()

@@ -190,7 +190,6 @@ func TestPartnerAPI(t *testing.T) {
 		const amount = 1234
 		key := newKey(t, "transfer")
 		first := withStepUp(t, kallpa, smsEdge, ana.Phone, transferPath, key, payJose(amount, "PEN"))
-		skipUntilBuilt(t, first)
 		ok(t, first, "the transfer")
 		id := first.str("transfer.transfer_id")
 		if first.str("transfer.amount.amount_minor") != "1234" || first.str("transfer.customer_id") != ana.ID || id == "" {
@@ -259,7 +258,6 @@ func TestPartnerAPI(t *testing.T) {
 		refused(t, yaku.post(t, "/v1/cash-ins", newKey(t, "cash"), body), 403, "INSUFFICIENT_SCOPE", "a cash-in without the cash scope")
 
 		r := agent.post(t, "/v1/cash-ins", newKey(t, "cash"), body)
-		skipUntilBuilt(t, r)
 		ok(t, r, "the cash-in")
 		id := r.str("cash_in.operation_id")
 		if r.str("cash_in.direction") != "CASH_DIRECTION_IN" || r.str("cash_in.amount.amount_minor") != "2000" {
@@ -340,12 +338,14 @@ func TestPartnerAPI(t *testing.T) {
 			400, "VALIDATION_FAILED", "an oversized body")
 		refused(t, kallpa.post(t, transferPath, newKey(t, "bad"), strings.Replace(payJose(100, "PEN"), `"100"`, `"-100"`, 1)),
 			400, "VALIDATION_FAILED", "a negative amount")
-		// Creating customers waits for the customer service: 501 until then, never a
-		// pretended success.
+		// Creating customers is not built in the customer service yet (the onboarding
+		// issue builds it): the partner gets a clear 501, never a pretended success, and
+		// no customer appears. This assertion changes when the feature lands.
 		create := kallpa.post(t, "/v1/customers", newKey(t, "create"), `{"document":{"type":"DOCUMENT_TYPE_DNI","number":"`+
-			fmt.Sprintf("%08d", 10000000+len(p.Demo.Customers))+`"},"given_names":"Rosa","family_names":"Pari","birth_date":"1990-01-02","email":"rosa@example.pe","phone_number":"+51911122233"}`)
-		if create.code != http.StatusOK {
-			refused(t, create, 501, "NOT_IMPLEMENTED", "creating a customer")
+			fmt.Sprintf("%08d", 10000000+len(p.Demo.Customers))+`"},"given_names":"Zoila","family_names":"Pari","birth_date":"1990-01-02","email":"rosa@example.pe","phone_number":"+51911122233"}`)
+		refused(t, create, 501, "NOT_IMPLEMENTED", "creating a customer")
+		if list := ok(t, kallpa.get(t, "/v1/customers?page_size=200"), "list customers"); strings.Contains(list.raw, "Zoila") {
+			t.Errorf("a refused creation left a customer behind: %s", list.raw)
 		}
 	})
 
