@@ -100,6 +100,40 @@ func (s *stack) controllerDB(t testing.TB) *pgxpool.Pool {
 
 func key() string { return "k-" + uuid.NewString() }
 
+// outboxEvent is the TransferCompleted event the controller's outbox holds for an
+// operation, or nil.
+func (s *stack) outboxEvent(t testing.TB, operationID string) *eventsv1.TransferCompleted {
+	t.Helper()
+	rows, err := s.controllerDB(t).Query(ctxT(t), `SELECT event_type, payload FROM controller.outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var typ string
+		var payload []byte
+		if err := rows.Scan(&typ, &payload); err != nil {
+			t.Fatal(err)
+		}
+		var env eventsv1.Envelope
+		if err := proto.Unmarshal(payload, &env); err != nil {
+			t.Fatal(err)
+		}
+		if env.GetIdempotencyKey() != operationID || typ != "andes.events.v1.TransferCompleted" {
+			continue
+		}
+		var ev eventsv1.TransferCompleted
+		if err := env.GetPayload().UnmarshalTo(&ev); err != nil {
+			t.Fatal(err)
+		}
+		return &ev
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return nil
+}
+
 func TestController(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the core simulator, the facade, customer, auth and sms; skipped under -short")
@@ -152,6 +186,12 @@ func TestController(t *testing.T) {
 		if !found || st.GetClosingBalance().GetAmountMinor() != before-1234 {
 			t.Errorf("statement %v lacks the transfer or closes at %d (want %d)", st.GetMovements(), st.GetClosingBalance().GetAmountMinor(), before-1234)
 		}
+		// The completed operation's event was written with it, in the outbox.
+		ev := s.outboxEvent(t, op.GetOperationId())
+		if ev == nil || ev.GetAmount().GetAmountMinor() != 1234 || ev.GetDestinationCustomerId() != maria.ID ||
+			ev.GetCoreTransactionId() != op.GetCoreTransactionId() {
+			t.Errorf("TransferCompleted in the outbox: %v", ev)
+		}
 	})
 
 	// toJose is a transfer from María's savings to José's account number.
@@ -161,7 +201,6 @@ func TestController(t *testing.T) {
 			Amount:      pen(minor), Description: "pago a José", StepUp: proof}
 	}
 
-	var firstToJose *controllerv1.Operation
 	t.Run("a first payment to another customer's account number needs the one-time code sent to the payer", func(t *testing.T) {
 		ctx := s.asCustomer(ctxT(t), "maria")
 		before, beforeJose := s.balance(t, mariaSavings.GetAccountNumber()), s.balance(t, joseSavings.GetAccountNumber())
@@ -192,7 +231,6 @@ func TestController(t *testing.T) {
 			op.GetTransfer().GetMaskedBeneficiaryName() == "" || op.GetTransfer().GetDestinationAccountId() != "" {
 			t.Fatalf("operation %v", op)
 		}
-		firstToJose = op
 		if got := s.balance(t, mariaSavings.GetAccountNumber()); got != before-5000 {
 			t.Errorf("María's balance %d, want %d", got, before-5000)
 		}
@@ -208,42 +246,6 @@ func TestController(t *testing.T) {
 		bs, err := mobile.ListBeneficiaries(ctx, &controllerv1.ListBeneficiariesRequest{CustomerId: maria.ID})
 		if err != nil || len(bs.GetBeneficiaries()) != 1 || bs.GetBeneficiaries()[0].GetAccountNumber() != joseSavings.GetAccountNumber() {
 			t.Fatalf("beneficiaries %v, %v", bs, err)
-		}
-	})
-
-	t.Run("a completed operation's event is in the outbox with it", func(t *testing.T) {
-		if firstToJose == nil {
-			t.Skip("no transfer")
-		}
-		pool := s.controllerDB(t)
-		rows, err := pool.Query(ctxT(t), `SELECT event_type, payload FROM controller.outbox`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		found := false
-		for rows.Next() {
-			var typ string
-			var payload []byte
-			if err := rows.Scan(&typ, &payload); err != nil {
-				t.Fatal(err)
-			}
-			var env eventsv1.Envelope
-			if err := proto.Unmarshal(payload, &env); err != nil {
-				t.Fatal(err)
-			}
-			if env.GetIdempotencyKey() != firstToJose.GetOperationId() {
-				continue
-			}
-			var ev eventsv1.TransferCompleted
-			if err := env.GetPayload().UnmarshalTo(&ev); err != nil {
-				t.Fatal(err)
-			}
-			found = typ == "andes.events.v1.TransferCompleted" && ev.GetAmount().GetAmountMinor() == 5000 &&
-				ev.GetDestinationCustomerId() == jose.ID && ev.GetCoreTransactionId() == firstToJose.GetCoreTransactionId()
-		}
-		if !found {
-			t.Error("no TransferCompleted event for the transfer")
 		}
 	})
 
@@ -281,28 +283,43 @@ func TestController(t *testing.T) {
 	t.Run("refusals: daily limit, funds, blocked account, currency, amount rules", func(t *testing.T) {
 		ctx := s.asCustomer(ctxT(t), "maria")
 		before := s.balance(t, mariaSavings.GetAccountNumber())
-		// 200,000 a day leave María's accounts at most (the harness's limit); 5,700 went to José.
-		_, err := mobile.Transfer(ctx, toJose(key(), 199_000, nil))
-		refused(t, err, codes.FailedPrecondition, "DAILY_LIMIT_EXCEEDED")
+		// 200,000 a day leave María's accounts at most (the harness's limit), less
+		// what other payments used today.
 		lim, err := mobile.GetDailyLimits(ctx, &controllerv1.GetDailyLimitsRequest{CustomerId: maria.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
+		var penLimit *controllerv1.DailyLimit
 		for _, l := range lim.GetLimits() {
-			if l.GetLimit().GetCurrency() == "PEN" && (l.GetUsed().GetAmountMinor() != 5700 || l.GetRemaining().GetAmountMinor() != 200_000-5700) {
-				t.Errorf("PEN limit %v", l)
+			if l.GetLimit().GetCurrency() == "PEN" {
+				penLimit = l
 			}
 		}
+		used, remaining := penLimit.GetUsed().GetAmountMinor(), penLimit.GetRemaining().GetAmountMinor()
+		if penLimit.GetLimit().GetAmountMinor() != 200_000 || used < 0 || remaining != 200_000-used {
+			t.Fatalf("PEN limit %v", penLimit)
+		}
+		over := remaining + 1 // within the per-operation limit and María's funds
+		_, err = mobile.Transfer(ctx, toJose(key(), over, nil))
+		refused(t, err, codes.FailedPrecondition, "DAILY_LIMIT_EXCEEDED")
 
+		bs, err := mobile.ListBeneficiaries(ctx, &controllerv1.ListBeneficiariesRequest{CustomerId: maria.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joseKnown := false
+		for _, b := range bs.GetBeneficiaries() {
+			joseKnown = joseKnown || b.GetAccountNumber() == joseSavings.GetAccountNumber()
+		}
 		pv, err := mobile.PreviewTransfer(ctx, &controllerv1.PreviewTransferRequest{CustomerId: maria.ID, SourceAccountId: mariaSavings.GetAccountId(),
 			Destination: &controllerv1.PreviewTransferRequest_DestinationAccountNumber{DestinationAccountNumber: joseSavings.GetAccountNumber()},
 			Amount:      pen(100)})
-		if err != nil || pv.GetStepUpRequired() || pv.GetMaskedBeneficiaryName() == "" || pv.GetDailyLimit().GetRemaining().GetAmountMinor() != 200_000-5700 {
-			t.Errorf("preview %v, %v", pv, err)
+		if err != nil || pv.GetStepUpRequired() == joseKnown || pv.GetMaskedBeneficiaryName() == "" || pv.GetDailyLimit().GetRemaining().GetAmountMinor() != remaining {
+			t.Errorf("preview %v, %v (José a known beneficiary: %v, remaining %d)", pv, err, joseKnown, remaining)
 		}
 		_, err = mobile.PreviewTransfer(ctx, &controllerv1.PreviewTransferRequest{CustomerId: maria.ID, SourceAccountId: mariaSavings.GetAccountId(),
 			Destination: &controllerv1.PreviewTransferRequest_DestinationAccountNumber{DestinationAccountNumber: joseSavings.GetAccountNumber()},
-			Amount:      pen(199_000)})
+			Amount:      pen(over)})
 		refused(t, err, codes.FailedPrecondition, "DAILY_LIMIT_EXCEEDED")
 
 		// Own transfers do not count toward the limit, but need the funds.
@@ -330,17 +347,23 @@ func TestController(t *testing.T) {
 		}
 		// A refusal is stored with its key and replayed.
 		k := key()
-		_, err = mobile.Transfer(ctx, toJose(k, 199_000, nil))
+		_, err = mobile.Transfer(ctx, toJose(k, over, nil))
 		refused(t, err, codes.FailedPrecondition, "DAILY_LIMIT_EXCEEDED")
-		_, err = mobile.Transfer(ctx, toJose(k, 199_000, nil))
+		_, err = mobile.Transfer(ctx, toJose(k, over, nil))
 		refused(t, err, codes.FailedPrecondition, "DAILY_LIMIT_EXCEEDED")
 	})
 
 	t.Run("another customer's or partner's ids are not found and move nothing", func(t *testing.T) {
 		joseCtx := s.asCustomer(ctxT(t), "jose")
+		mine, err := mobile.Transfer(s.asCustomer(ctxT(t), "maria"), &controllerv1.TransferRequest{IdempotencyKey: key(), CustomerId: maria.ID,
+			SourceAccountId: mariaSavings.GetAccountId(), Destination: &controllerv1.TransferRequest_DestinationAccountId{DestinationAccountId: mariaChecking.GetAccountId()},
+			Amount: pen(100)})
+		if err != nil {
+			t.Fatal(err)
+		}
 		before := s.balance(t, mariaSavings.GetAccountNumber())
 		// José names María as the payer.
-		_, err := mobile.Transfer(joseCtx, toJose(key(), 100, nil))
+		_, err = mobile.Transfer(joseCtx, toJose(key(), 100, nil))
 		refused(t, err, codes.NotFound, "NOT_FOUND")
 		// José pays from María's account as himself.
 		_, err = mobile.Transfer(joseCtx, &controllerv1.TransferRequest{IdempotencyKey: key(), CustomerId: jose.ID,
@@ -352,10 +375,8 @@ func TestController(t *testing.T) {
 			SourceAccountId: joseSavings.GetAccountId(), Destination: &controllerv1.TransferRequest_DestinationAccountId{DestinationAccountId: mariaSavings.GetAccountId()},
 			Amount: pen(100)})
 		refused(t, err, codes.NotFound, "NOT_FOUND")
-		if firstToJose != nil {
-			_, err = mobile.GetOperation(joseCtx, &controllerv1.GetOperationRequest{OperationId: firstToJose.GetOperationId()})
-			refused(t, err, codes.NotFound, "NOT_FOUND")
-		}
+		_, err = mobile.GetOperation(joseCtx, &controllerv1.GetOperationRequest{OperationId: mine.GetOperation().GetOperationId()})
+		refused(t, err, codes.NotFound, "NOT_FOUND")
 		_, err = mobile.GetStatement(joseCtx, &controllerv1.GetStatementRequest{CustomerId: maria.ID, AccountId: mariaSavings.GetAccountId(),
 			FromDate: "2026-01-01", ToDate: "2026-01-31"})
 		refused(t, err, codes.NotFound, "NOT_FOUND")
