@@ -363,7 +363,8 @@ func TestAccountsBelongToTheirCustomer(t *testing.T) {
 		acc(13, maria, "savings", "PEN", "closed", 4)
 	same := func(a, b *domain.Account) bool {
 		x, y := *a, *b
-		return x.OpenedAt.Equal(y.OpenedAt) && func() bool { x.OpenedAt, y.OpenedAt = time.Time{}, time.Time{}; return x == y }()
+		x.OpenedAt, y.OpenedAt = x.OpenedAt.UTC(), y.OpenedAt.UTC()
+		return x == y
 	}
 
 	for _, want := range []*domain.Account{active, blocked, closed} {
