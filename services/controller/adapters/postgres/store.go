@@ -116,37 +116,53 @@ const giveBackSQL = `
 UPDATE daily_usage SET used_minor = GREATEST(used_minor - $4, 0)
  WHERE customer_id = $1 AND currency = $2 AND business_date = $3`
 
-// Accept implements app.Repository.
+// Accept implements app.Repository. The operation's row goes in first: a
+// recovered lease whose operation is already recorded gets that record back and
+// reserves nothing twice; a refusal of the limit rolls the row back.
 func (s *Store) Accept(ctx context.Context, op *domain.Operation, limit domain.Money) (*domain.Operation, error) {
 	data, err := json.Marshal(op)
 	if err != nil {
 		return nil, err
 	}
+	accepted := op
 	err = postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if op.CountsTowardLimit {
-			var used int64
-			err := tx.QueryRow(ctx, reserveSQL, op.CustomerID, op.Amount.Currency, op.BusinessDate, op.Amount.Minor, limit.Minor).Scan(&used)
-			if errors.Is(err, pgx.ErrNoRows) {
-				var cur int64
-				if err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT used_minor FROM daily_usage
-					WHERE customer_id = $1 AND currency = $2 AND business_date = $3), 0)`,
-					op.CustomerID, op.Amount.Currency, op.BusinessDate).Scan(&cur); err != nil {
-					return err
-				}
-				return &domain.DailyLimitError{Limit: limit, Remaining: domain.Money{Minor: max(limit.Minor-cur, 0), Currency: limit.Currency}}
-			}
-			if err != nil {
-				return fmt.Errorf("reserve daily limit: %w", err)
-			}
+		tag, err := tx.Exec(ctx, `INSERT INTO operations (operation_id, customer_id, status, created_at, data)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (operation_id) DO NOTHING`,
+			op.ID, op.CustomerID, string(op.Status), op.CreatedAt, data)
+		if err != nil {
+			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO operations (operation_id, customer_id, status, created_at, data)
-			VALUES ($1, $2, $3, $4, $5)`, op.ID, op.CustomerID, string(op.Status), op.CreatedAt, data)
-		return err
+		if tag.RowsAffected() == 0 {
+			var recorded []byte
+			if err := tx.QueryRow(ctx, `SELECT data FROM operations WHERE operation_id = $1`, op.ID).Scan(&recorded); err != nil {
+				return err
+			}
+			accepted = new(domain.Operation)
+			return json.Unmarshal(recorded, accepted)
+		}
+		if !op.CountsTowardLimit {
+			return nil
+		}
+		var used int64
+		err = tx.QueryRow(ctx, reserveSQL, op.CustomerID, op.Amount.Currency, op.BusinessDate, op.Amount.Minor, limit.Minor).Scan(&used)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var cur int64
+			if err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT used_minor FROM daily_usage
+				WHERE customer_id = $1 AND currency = $2 AND business_date = $3), 0)`,
+				op.CustomerID, op.Amount.Currency, op.BusinessDate).Scan(&cur); err != nil {
+				return err
+			}
+			return &domain.DailyLimitError{Limit: limit, Remaining: domain.Money{Minor: max(limit.Minor-cur, 0), Currency: limit.Currency}}
+		}
+		if err != nil {
+			return fmt.Errorf("reserve daily limit: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return op, nil
+	return accepted, nil
 }
 
 func giveBack(ctx context.Context, tx pgx.Tx, op *domain.Operation) error {

@@ -74,7 +74,8 @@ func (s *Store) CustomerByDocument(ctx context.Context, docType, number string) 
 		`WHERE c.document_type = $1 AND c.document_number = $2`, docType, number))
 }
 
-// SetPreferences replaces a customer's preferences.
+// SetPreferences replaces a customer's preferences; ErrNotFound when there is no
+// such customer (the row is inserted only beside one, not refused by its key).
 func (s *Store) SetPreferences(ctx context.Context, customerID string, p domain.Preferences, now time.Time) error {
 	var def *string
 	if p.DefaultAccountID != "" {
@@ -82,7 +83,7 @@ func (s *Store) SetPreferences(ctx context.Context, customerID string, p domain.
 	}
 	tag, err := s.pool.Exec(ctx, `
 		INSERT INTO preferences (customer_id, language, notify_by_email, notify_by_sms, default_account_id, updated_at)
-		VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6)
+		SELECT customer_id, $2::text, $3::boolean, $4::boolean, $5::uuid, $6::timestamptz FROM customers WHERE customer_id = $1::uuid
 		ON CONFLICT (customer_id) DO UPDATE SET language = excluded.language,
 			notify_by_email = excluded.notify_by_email, notify_by_sms = excluded.notify_by_sms,
 			default_account_id = excluded.default_account_id, updated_at = excluded.updated_at`,
