@@ -110,8 +110,6 @@ type Service struct {
 	Network    *network.Server
 	API        *grpcapi.Server
 	log        *slog.Logger
-	// seeded says the demo bank was seeded: its admin endpoints are served.
-	seeded bool
 }
 
 // Build assembles the service on its dependencies: it loads the vault's keys
@@ -172,10 +170,11 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		return err
 	}
 
-	if err := svc.seedDemo(ctx, c); err != nil {
+	seeded, err := svc.seedDemo(ctx, c.DemoFile)
+	if err != nil {
 		return err
 	}
-	if svc.seeded {
+	if seeded {
 		p.HandleAdmin("/demo/", demoadmin.Handler(svc.Cards, c.ScenarioCardsFile, p.Logger))
 	}
 
@@ -243,33 +242,25 @@ func startRelay(ctx context.Context, p *server.Process, pool *pgxpool.Pool, cfg 
 	return nil
 }
 
-// demoBalance is what a persona's card account starts with: PEN 500.00.
-const demoBalance = 50_000
-
-// seedDemo gives the persona maria a funded, active card, once, when a demo bank
-// is found (platform/demo.Open).
-func (s *Service) seedDemo(ctx context.Context, c *Config) error {
-	ds, err := demo.Open(c.DemoFile)
+// seedDemo gives the personas their cards, once, when a demo bank is found
+// (platform/demo.Open); it reports whether one was.
+func (s *Service) seedDemo(ctx context.Context, file string) (bool, error) {
+	ds, err := demo.Open(file)
 	if errors.Is(err, demo.ErrNoDemoBank) {
 		s.log.Warn("no demo bank to seed: set ANDES_DEMO_FILE", "err", err)
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("ANDES_DEMO_FILE: %w", err)
+		return false, fmt.Errorf("ANDES_DEMO_FILE: %w", err)
 	}
-	maria := ds.Customer("maria")
-	if maria == nil {
-		return errors.New("ANDES_DEMO_FILE: persona maria not found")
+	issued, err := s.Cards.SeedDemo(ctx, ds)
+	for _, card := range issued {
+		s.log.Info("demo card issued", "card_id", card.ID, "card", card.MaskedPAN(), "expiry", card.Expiry)
 	}
-	card, issued, err := s.Cards.SeedDemoCard(ctx, app.DemoCard{CustomerID: maria.ID, CardholderName: "MARIA E QUISPE", Balance: demoBalance})
 	if err != nil {
-		return fmt.Errorf("seed demo card: %w", err)
+		return false, fmt.Errorf("ANDES_DEMO_FILE: %w", err)
 	}
-	if issued {
-		s.log.Info("demo card issued", "customer", "maria", "card_id", card.ID, "card", card.MaskedPAN(), "expiry", card.Expiry)
-	}
-	s.seeded = true
-	return nil
+	return true, nil
 }
 
 // registerMetrics exposes the edge's counters.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/andes-bank/andes/platform/demo"
 	"github.com/andes-bank/andes/services/authorizer/domain"
 )
 
@@ -36,35 +37,53 @@ func DemoCardAccountID(customerID string) string {
 	return uuid.NewSHA1(demoNamespace, []byte("card-account|"+customerID)).String()
 }
 
-// DemoCard is a persona's card to seed.
-type DemoCard struct {
-	CustomerID     string
-	CardholderName string
-	Balance        int64 // minor units of PEN
+// demoBalance is what a persona's card account starts with: PEN 500.00.
+const demoBalance = 50_000
+
+// demoCardholders are the personas that get a prepaid card, by key, with the
+// name embossed on it.
+var demoCardholders = []struct{ persona, name string }{{"maria", "MARIA E QUISPE"}}
+
+// SeedDemo gives each card-holding persona of the demo bank a funded PEN card
+// account and an active card under its derived number, once: a second run finds
+// the accounts and issues nothing. It returns the cards it issued.
+func (c *Cards) SeedDemo(ctx context.Context, ds *demo.Dataset) ([]domain.Card, error) {
+	var issued []domain.Card
+	for _, h := range demoCardholders {
+		p := ds.Customer(h.persona)
+		if p == nil {
+			return issued, fmt.Errorf("demo: persona %s not found", h.persona)
+		}
+		card, ok, err := c.seedDemoCard(ctx, p.ID, h.name)
+		if err != nil {
+			return issued, fmt.Errorf("demo card of %s: %w", h.persona, err)
+		}
+		if ok {
+			issued = append(issued, card)
+		}
+	}
+	return issued, nil
 }
 
-// SeedDemoCard gives a demo customer a funded PEN card account and an active card
-// under its derived number, once: a second run finds the account and returns
-// false.
-func (c *Cards) SeedDemoCard(ctx context.Context, d DemoCard) (domain.Card, bool, error) {
-	accountID := DemoCardAccountID(d.CustomerID)
+func (c *Cards) seedDemoCard(ctx context.Context, customerID, cardholder string) (domain.Card, bool, error) {
+	accountID := DemoCardAccountID(customerID)
 	if _, err := c.store.Account(ctx, accountID); err == nil {
 		return domain.Card{}, false, nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return domain.Card{}, false, err
 	}
 	pen, _ := domain.CurrencyByAlpha("PEN")
-	if _, err := c.store.OpenAccount(ctx, domain.NewAccount{ID: accountID, CustomerID: d.CustomerID, Currency: pen, Now: c.now()}); err != nil {
+	if _, err := c.store.OpenAccount(ctx, domain.NewAccount{ID: accountID, CustomerID: customerID, Currency: pen, Now: c.now()}); err != nil {
 		return domain.Card{}, false, err
 	}
-	if _, _, err := c.Fund(ctx, accountID, d.Balance, pen.Alpha, "demo-seed", "demo-seed"); err != nil {
+	if _, _, err := c.Fund(ctx, accountID, demoBalance, pen.Alpha, "demo-seed", "demo-seed"); err != nil {
 		return domain.Card{}, false, err
 	}
-	pan, err := DemoPAN(c.program.BIN, d.CustomerID)
+	pan, err := DemoPAN(c.program.BIN, customerID)
 	if err != nil {
 		return domain.Card{}, false, err
 	}
-	card, _, err := c.IssueCard(ctx, IssueRequest{AccountID: accountID, CardholderName: d.CardholderName, PAN: pan, OperationID: "demo-seed"})
+	card, _, err := c.IssueCard(ctx, IssueRequest{AccountID: accountID, CardholderName: cardholder, PAN: pan, OperationID: "demo-seed"})
 	if err != nil {
 		return domain.Card{}, false, err
 	}
