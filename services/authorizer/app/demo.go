@@ -104,8 +104,9 @@ type ScenarioCard struct {
 }
 
 // IssueScenarioCards opens and funds a PEN card account per name for the
-// scenario customer and issues an active-once-PIN-set card on each; fresh ones on
-// every call, since scenarios use their cards up (an ATM daily count, PIN tries).
+// scenario customer and issues a card on each, usable once its PIN is set; fresh
+// ones on every call, since scenarios use their cards up (an ATM daily count, PIN
+// tries).
 func (c *Cards) IssueScenarioCards(ctx context.Context, names []string, balance int64) ([]ScenarioCard, error) {
 	pen, _ := domain.CurrencyByAlpha("PEN")
 	cards := make([]ScenarioCard, 0, len(names))
