@@ -1,6 +1,7 @@
 package demo_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,5 +83,28 @@ personas:
 		if _, err := demo.Build([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestTheCheckoutsDemoBankIsFoundFromBelow(t *testing.T) {
+	want, err := filepath.Abs("../../deploy/demo/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := demo.Find("."); err != nil || got != want {
+		t.Fatalf("Find: %q %v, want %q", got, err, want)
+	}
+	if _, err := demo.Find(t.TempDir()); err == nil {
+		t.Error("found a demo bank outside the checkout")
+	}
+	t.Chdir(t.TempDir())
+	if ds, err := demo.Open(""); ds != nil || !errors.Is(err, demo.ErrNoDemoBank) {
+		t.Errorf("Open outside a checkout: %v %v, want ErrNoDemoBank", ds, err)
+	}
+	if _, err := demo.Open(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || errors.Is(err, demo.ErrNoDemoBank) {
+		t.Errorf("a named file that does not exist: %v, want an error of its own", err)
+	}
+	if ds, err := demo.Open(want); ds == nil || err != nil {
+		t.Errorf("Open(%s): %v", want, err)
 	}
 }

@@ -35,6 +35,33 @@ func (p *Principal) HasScope(scope string) bool { return slices.Contains(p.Scope
 // client itself.
 func (p *Principal) IsCustomer() bool { return p.Subject != p.ClientID }
 
+// Kind says on whose behalf a token acts.
+type Kind int
+
+const (
+	// KindClient is a client's own token without a tenant: a machine client of
+	// the bank acting for itself.
+	KindClient Kind = iota + 1
+	// KindCustomer is a customer's token: it acts for its Subject, the Andes
+	// customer id.
+	KindCustomer
+	// KindPartner is a partner's or agent's client-credentials token: it acts for
+	// the customers its PartnerID onboarded.
+	KindPartner
+)
+
+// Kind says on whose behalf the token acts; every process reads it here rather
+// than from the claims.
+func (p *Principal) Kind() Kind {
+	switch {
+	case p.IsCustomer():
+		return KindCustomer
+	case p.PartnerID != "":
+		return KindPartner
+	}
+	return KindClient
+}
+
 // ScopeString is the space-separated scope claim.
 func (p *Principal) ScopeString() string { return strings.Join(p.Scopes, " ") }
 

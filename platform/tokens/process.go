@@ -8,8 +8,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 )
@@ -30,12 +28,7 @@ func Issuer(override, edgeAddr string) string {
 // PlatformAudience is the platform's one audience, read from the auth contract
 // (the claim value of andes.auth.v1.AUDIENCE_PLATFORM), so that it cannot drift
 // from what auth issues.
-func PlatformAudience() string {
-	v := authv1.Audience_AUDIENCE_PLATFORM
-	ev := v.Descriptor().Values().ByNumber(protoreflect.EnumNumber(v))
-	s, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
-	return s
-}
+func PlatformAudience() string { return ClaimValue(authv1.Audience_AUDIENCE_PLATFORM) }
 
 // Process is what ForProcess needs of the process it wires (a *server.Process):
 // a place to run the revocation feed from start to shutdown.

@@ -37,6 +37,9 @@ type Config struct {
 	WebEdgeAddr string `env:"ANDES_BFF_WEB_EDGE_ADDR" default:"127.0.0.1:8080"`
 	// WebRedirectURI overrides http://<web edge>/auth/callback.
 	WebRedirectURI string `env:"ANDES_AUTH_WEB_REDIRECT_URI"`
+	// CustomerAddr is the customer service, which answers where a customer's
+	// one-time codes go.
+	CustomerAddr string `env:"ANDES_CUSTOMER_ADDR,required,addr"`
 	// SMSEdgeAddr is the SMS gateway (simulator) for one-time codes.
 	SMSEdgeAddr string `env:"ANDES_SMS_EDGE_ADDR"`
 

@@ -23,7 +23,7 @@ func baseEnv(t *testing.T) map[string]string {
 	return map[string]string{
 		"ANDES_NAME": "auth", "ANDES_GRPC_ADDR": "127.0.0.1:7101", "ANDES_ADMIN_ADDR": "127.0.0.1:7201",
 		"ANDES_EDGE_ADDR": "127.0.0.1:8083", "ANDES_TLS_CERT_FILE": file("c"), "ANDES_TLS_KEY_FILE": file("k"),
-		"ANDES_TLS_CA_FILE": file("ca"), "ANDES_POLICY_FILE": file("p"),
+		"ANDES_TLS_CA_FILE": file("ca"), "ANDES_POLICY_FILE": file("p"), "ANDES_CUSTOMER_ADDR": "127.0.0.1:7102",
 		"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x", "NATS_URL": "nats://x",
 	}
 }

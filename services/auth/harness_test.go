@@ -25,6 +25,7 @@ import (
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/platform/tokens"
 	"github.com/andes-bank/andes/services/auth"
+	authpg "github.com/andes-bank/andes/services/auth/adapters/postgres"
 	"github.com/andes-bank/andes/services/auth/domain"
 )
 
@@ -127,6 +128,9 @@ func start(t testing.TB, opts ...func(*harnessOptions)) *harness {
 		cfg.SMSEdgeAddr = h.sms.edge
 	}
 	deps := auth.Deps{DB: pool, Redis: rdb, NATS: nc, Demo: h.ds, Now: h.clock.Now, PasswordParams: o.passwordParams}
+	if o.sms {
+		deps.Customer = startCustomer(t, p)
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	ready := make(chan error, 1)
@@ -244,11 +248,11 @@ type oauthClient struct {
 }
 
 func (h *harness) web() oauthClient {
-	return oauthClient{id: auth.WebClientID, secret: auth.DemoWebSecret(h.ds), redirect: "http://127.0.0.1:18080/auth/callback"}
+	return oauthClient{id: authpg.WebClientID, secret: authpg.DemoWebSecret(h.ds), redirect: "http://127.0.0.1:18080/auth/callback"}
 }
 
 func (h *harness) mobile() oauthClient {
-	return oauthClient{id: auth.MobileClientID, redirect: "pe.andes.mobile:/oauth2redirect"}
+	return oauthClient{id: authpg.MobileClientID, redirect: "pe.andes.mobile:/oauth2redirect"}
 }
 
 // browser is a user agent with a cookie jar that does not follow redirects, so the

@@ -2,21 +2,24 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
+	"google.golang.org/grpc"
 
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	"github.com/andes-bank/andes/platform/demo"
+	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/natsjs"
 	"github.com/andes-bank/andes/platform/postgres"
 	"github.com/andes-bank/andes/platform/redisconn"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/tokens"
+	customerclient "github.com/andes-bank/andes/services/auth/adapters/customer"
 	authpg "github.com/andes-bank/andes/services/auth/adapters/postgres"
 	"github.com/andes-bank/andes/services/auth/adapters/redisstore"
 	"github.com/andes-bank/andes/services/auth/adapters/signing"
@@ -32,6 +35,9 @@ type Deps struct {
 	DB    *pgxpool.Pool
 	Redis *redisconn.Client
 	NATS  *natsjs.Conn
+	// Customer is the customer service, which answers customers' phones; nil
+	// (tests that send no codes) finds none.
+	Customer grpc.ClientConnInterface
 	// Demo is the demo bank to seed; nil seeds nothing.
 	Demo *demo.Dataset
 	// Now is the clock; time.Now when nil.
@@ -40,8 +46,8 @@ type Deps struct {
 	PasswordParams domain.PasswordParams
 }
 
-// Open connects to PostgreSQL (auth's schema), Redis (keys under "auth:") and NATS
-// through the chassis, and loads the demo file.
+// Open connects to PostgreSQL (auth's schema), Redis (keys under "auth:"), NATS
+// and the customer service through the chassis, and loads the demo file.
 func Open(ctx context.Context, cfg *Config, p *server.Process) (Deps, error) {
 	var d Deps
 	var err error
@@ -54,23 +60,19 @@ func Open(ctx context.Context, cfg *Config, p *server.Process) (Deps, error) {
 	if d.NATS, err = p.OpenNATS(ctx, cfg.NATSURL); err != nil {
 		return d, err
 	}
-	path := cfg.DemoFile
-	if path == "" {
-		// make up and the supervisor start processes from the checkout's root.
-		if _, err := os.Stat(defaultDemoFile); err != nil {
-			p.Logger.Warn("no demo bank to seed: set ANDES_DEMO_FILE", "looked_for", defaultDemoFile)
-			return d, nil
-		}
-		path = defaultDemoFile
+	if d.Customer, err = p.Dial("customer", cfg.CustomerAddr, grpcclient.Options{Retry: customerclient.RetryMethods}); err != nil {
+		return d, fmt.Errorf("ANDES_CUSTOMER_ADDR: %w", err)
 	}
-	if d.Demo, err = demo.Load(path); err != nil {
+	d.Demo, err = demo.Open(cfg.DemoFile)
+	if errors.Is(err, demo.ErrNoDemoBank) {
+		p.Logger.Warn("no demo bank to seed: set ANDES_DEMO_FILE", "err", err)
+		return d, nil
+	}
+	if err != nil {
 		return d, fmt.Errorf("ANDES_DEMO_FILE: %w", err)
 	}
 	return d, nil
 }
-
-// defaultDemoFile is where the demo bank lives in a checkout.
-const defaultDemoFile = "deploy/demo/demo.yaml"
 
 // Setup is the whole process: server.Main(&cfg, cfg.Setup).
 func (c *Config) Setup(ctx context.Context, p *server.Process) error {
@@ -129,7 +131,8 @@ func New(ctx context.Context, cfg *Config, d Deps, log *slog.Logger) (*Service, 
 	}
 	s.store = authpg.New(d.DB)
 	if d.Demo != nil {
-		if err := seedDemo(ctx, s.store, d.Demo, hasher, cfg.WebRedirect(), passwordParams(d.PasswordParams), d.Now()); err != nil {
+		if err := s.store.SeedDemo(ctx, d.Demo, authpg.DemoSeed{Hasher: hasher, WebRedirect: cfg.WebRedirect(),
+			PasswordParams: passwordParams(d.PasswordParams), Now: d.Now()}); err != nil {
 			return nil, fmt.Errorf("seed demo: %w", err)
 		}
 	}
@@ -160,6 +163,10 @@ func New(ctx context.Context, cfg *Config, d Deps, log *slog.Logger) (*Service, 
 	})
 	userLock := domain.DefaultUserLockout
 	userLock.MaxFailures = cfg.LoginMaxFailures
+	var phones app.Phones = noPhones{}
+	if d.Customer != nil {
+		phones = customerclient.New(d.Customer)
+	}
 	var sms app.SMS = noSMS{}
 	if cfg.SMSEdgeAddr != "" {
 		sms = smsgateway.New("http://"+cfg.SMSEdgeAddr, "Andes")
@@ -170,7 +177,7 @@ func New(ctx context.Context, cfg *Config, d Deps, log *slog.Logger) (*Service, 
 		Credentials:    s.store,
 		StepUps:        redisstore.NewStepUps(d.Redis),
 		SMS:            sms,
-		Phones:         newDemoPhones(d.Demo),
+		Phones:         phones,
 		Devices:        s.store,
 		DeviceNonces:   redisstore.NewDeviceChallenges(d.Redis, 2*time.Minute),
 		Throttle:       redisstore.NewThrottle(d.Redis, userLock, domain.DefaultIPLockout, d.Now),
@@ -205,6 +212,11 @@ func New(ctx context.Context, cfg *Config, d Deps, log *slog.Logger) (*Service, 
 type noSMS struct{}
 
 func (noSMS) Send(context.Context, string, string, string) error { return domain.ErrSMSUnavailable }
+
+// noPhones is the phone book of a process built without the customer service.
+type noPhones struct{}
+
+func (noPhones) Phone(context.Context, string) (string, error) { return "", domain.ErrNoPhone }
 
 func passwordParams(p domain.PasswordParams) domain.PasswordParams {
 	if p.Time == 0 {

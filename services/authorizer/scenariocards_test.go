@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,8 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/andes-bank/andes/services/authorizer"
 	"github.com/andes-bank/andes/services/authorizer/authorizertest"
+	"github.com/andes-bank/andes/services/authorizer/demoapi"
+	"github.com/andes-bank/andes/services/authorizer/ports/demoadmin"
 )
 
 // The demo bank issues scenario cards on an operator's request: numbers only in
@@ -24,7 +26,7 @@ func TestScenarioCardsAreIssuedThroughAPrivateFile(t *testing.T) {
 	st := authorizertest.Start(t)
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "cardnet", "scenario-cards.json")
-	srv := httptest.NewServer(st.Service.ScenarioCards(file))
+	srv := httptest.NewServer(demoadmin.Handler(st.Service.Cards, file, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 
 	call := func(method, path, body string) (int, string) {
@@ -46,7 +48,7 @@ func TestScenarioCardsAreIssuedThroughAPrivateFile(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("issue: %d %s", code, body)
 	}
-	var resp authorizer.ScenarioCardsResponse
+	var resp demoapi.ScenarioCardsResponse
 	if err := json.Unmarshal([]byte(body), &resp); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func TestScenarioCardsAreIssuedThroughAPrivateFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cards []authorizer.ScenarioCard
+	var cards []demoapi.ScenarioCard
 	if err := json.Unmarshal(data, &cards); err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +98,8 @@ func TestScenarioCardsAreIssuedThroughAPrivateFile(t *testing.T) {
 		t.Fatalf("after the PIN: %+v %v", card, err)
 	}
 	code, body = call(http.MethodGet, "/demo/scenario-accounts/"+c.CardAccountID, "")
-	var bal authorizer.ScenarioBalances
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &bal) != nil || bal != (authorizer.ScenarioBalances{Available: 500_000, Ledger: 500_000}) {
+	var bal demoapi.ScenarioBalances
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &bal) != nil || bal != (demoapi.ScenarioBalances{Available: 500_000, Ledger: 500_000}) {
 		t.Fatalf("balances: %d %s", code, body)
 	}
 

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	authorizerv1 "github.com/andes-bank/andes/gen/andes/authorizer/v1"
 	"github.com/andes-bank/andes/platform/config"
+	"github.com/andes-bank/andes/platform/demo"
 	"github.com/andes-bank/andes/platform/idempotency"
 	"github.com/andes-bank/andes/platform/natsjs"
 	"github.com/andes-bank/andes/platform/outbox"
@@ -32,6 +32,7 @@ import (
 	"github.com/andes-bank/andes/services/authorizer/app"
 	"github.com/andes-bank/andes/services/authorizer/domain"
 	"github.com/andes-bank/andes/services/authorizer/iso8583"
+	"github.com/andes-bank/andes/services/authorizer/ports/demoadmin"
 	"github.com/andes-bank/andes/services/authorizer/ports/grpcapi"
 	"github.com/andes-bank/andes/services/authorizer/ports/network"
 )
@@ -55,11 +56,12 @@ type Config struct {
 	Hold          time.Duration `env:"ANDES_AUTHORIZER_HOLD" default:"168h"`
 	MaxInFlight   int           `env:"ANDES_AUTHORIZER_MAX_IN_FLIGHT" default:"256"`
 	DBConns       int           `env:"ANDES_AUTHORIZER_DB_CONNS" default:"16"`
-	// DemoFile, when set, seeds the demo cards from deploy/demo/demo.yaml.
+	// DemoFile is the demo bank to seed the personas' cards from; the
+	// checkout's deploy/demo/demo.yaml when unset (platform/demo.Open).
 	DemoFile string `env:"ANDES_DEMO_FILE"`
 	// ScenarioCardsFile is where the demo bank writes the card network
 	// simulator's scenario cards when an operator asks for them on the admin
-	// listener (only with the demo bank; see ScenarioCards). Relative paths are
+	// listener (only with the demo bank; see package demoapi). Relative paths are
 	// from the working folder: the repository's root under make up.
 	ScenarioCardsFile string `env:"ANDES_AUTHORIZER_SCENARIO_CARDS_FILE" default:".run/cardnet/scenario-cards.json"`
 }
@@ -104,10 +106,10 @@ type Service struct {
 	Vault      *vault.Vault
 	Authorizer *app.Authorizer
 	Cards      *app.Cards
+	Holds      *app.HoldExpiry
 	Network    *network.Server
 	API        *grpcapi.Server
 	log        *slog.Logger
-	now        func() time.Time
 }
 
 // Build assembles the service on its dependencies: it loads the vault's keys
@@ -136,38 +138,9 @@ func Build(ctx context.Context, d Deps) (*Service, error) {
 	}
 	return &Service{
 		Store: store, Vault: v, Authorizer: auth, Cards: cards, API: api,
-		Network: network.NewServer(auth, d.Network), log: d.Logger, now: d.Now,
+		Holds: app.NewHoldExpiry(store, d.Now), Network: network.NewServer(auth, d.Network), log: d.Logger,
 	}, nil
 }
-
-// ExpireHolds releases the holds that lapsed, batch after batch, until none is
-// left or ctx ends; it returns how many it released.
-func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
-	n := 0
-	for {
-		now := s.now()
-		ids, err := s.Store.DueHolds(ctx, now, 100)
-		if err != nil || len(ids) == 0 {
-			return n, err
-		}
-		for _, id := range ids {
-			released, err := s.Store.ExpireHold(ctx, id, now)
-			if err != nil {
-				return n, err
-			}
-			if released > 0 {
-				n++
-			}
-		}
-		if len(ids) < 100 {
-			return n, nil
-		}
-	}
-}
-
-// defaultDemoFile is where the demo bank lives in a checkout; make up and the
-// supervisor start processes from its root.
-const defaultDemoFile = "deploy/demo/demo.yaml"
 
 // Setup is the whole process: server.Main(&cfg, cfg.Setup).
 func (c *Config) Setup(ctx context.Context, p *server.Process) error {
@@ -197,17 +170,12 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		return err
 	}
 
-	demoFile := c.DemoFile
-	if demoFile == "" {
-		if _, err := os.Stat(defaultDemoFile); err == nil {
-			demoFile = defaultDemoFile
-		}
+	seeded, err := svc.seedDemo(ctx, c.DemoFile)
+	if err != nil {
+		return err
 	}
-	if demoFile != "" {
-		if err := svc.SeedDemo(ctx, demoFile); err != nil {
-			return fmt.Errorf("ANDES_DEMO_FILE: %w", err)
-		}
-		p.HandleAdmin("/demo/", svc.ScenarioCards(c.ScenarioCardsFile))
+	if seeded {
+		p.HandleAdmin("/demo/", demoadmin.Handler(svc.Cards, c.ScenarioCardsFile, p.Logger))
 	}
 
 	ln, err := net.Listen("tcp", c.EdgeAddr)
@@ -220,7 +188,7 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
 		for {
-			if n, err := svc.ExpireHolds(ctx); err != nil && ctx.Err() == nil {
+			if n, err := svc.Holds.Run(ctx); err != nil && ctx.Err() == nil {
 				p.Logger.Warn("hold expiry", "err", err)
 			} else if n > 0 {
 				p.Logger.Info("holds expired", "count", n)
@@ -274,7 +242,26 @@ func startRelay(ctx context.Context, p *server.Process, pool *pgxpool.Pool, cfg 
 	return nil
 }
 
-var errNoPersona = errors.New("demo: persona maria not found")
+// seedDemo gives the personas their cards, once, when a demo bank is found
+// (platform/demo.Open); it reports whether one was.
+func (s *Service) seedDemo(ctx context.Context, file string) (bool, error) {
+	ds, err := demo.Open(file)
+	if errors.Is(err, demo.ErrNoDemoBank) {
+		s.log.Warn("no demo bank to seed: set ANDES_DEMO_FILE", "err", err)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ANDES_DEMO_FILE: %w", err)
+	}
+	issued, err := s.Cards.SeedDemo(ctx, ds)
+	for _, card := range issued {
+		s.log.Info("demo card issued", "card_id", card.ID, "card", card.MaskedPAN(), "expiry", card.Expiry)
+	}
+	if err != nil {
+		return false, fmt.Errorf("ANDES_DEMO_FILE: %w", err)
+	}
+	return true, nil
+}
 
 // registerMetrics exposes the edge's counters.
 func registerMetrics(reg prometheus.Registerer, st *network.Stats) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/services/authorizer"
+	"github.com/andes-bank/andes/services/authorizer/app"
 	"github.com/andes-bank/andes/services/authorizer/iso8583"
 	hsmsim "github.com/andes-bank/andes/simulators/hsm"
 	"github.com/andes-bank/andes/simulators/hsm/protocol"
@@ -102,7 +103,7 @@ func TestProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	maria := ds.Customer("maria")
-	pan, err := authorizer.DemoPAN(cfg.BIN, maria.ID)
+	pan, err := app.DemoPAN(cfg.BIN, maria.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestProcess(t *testing.T) {
 	}
 	defer gc.Close()
 	acct, err := authorizerv1.NewAuthorizerServiceClient(gc).GetCardAccount(context.Background(),
-		&authorizerv1.GetCardAccountRequest{CardAccountId: authorizer.DemoCardAccountID(maria.ID)})
+		&authorizerv1.GetCardAccountRequest{CardAccountId: app.DemoCardAccountID(maria.ID)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -179,7 +179,7 @@ func start(t *testing.T) *stack {
 	customer := s.spawn(bin, "customer", false, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL,
 		"ANDES_FACADE_ADDR="+facade.grpc, "ANDES_AUTH_ISSUER="+s.issuer))
 	auth := s.spawn(bin, "auth", true, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL, "REDIS_URL="+redisURL,
-		"ANDES_SMS_EDGE_ADDR="+sms.edge, "ANDES_AUTH_REVOCATION_STREAM="+s.prefix+"_REVOCATIONS",
+		"ANDES_SMS_EDGE_ADDR="+sms.edge, "ANDES_CUSTOMER_ADDR="+customer.grpc, "ANDES_AUTH_REVOCATION_STREAM="+s.prefix+"_REVOCATIONS",
 		"ANDES_AUTH_REVOCATION_SUBJECT="+s.prefix+".revocations", "ANDES_BFF_WEB_EDGE_ADDR="+testenv.FreeAddr(t)))
 	for _, p := range []*proc{corebank, sms, facade, customer, auth} {
 		began := time.Now()

@@ -30,7 +30,6 @@ import (
 	"github.com/andes-bank/andes/platform/server/servertest"
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/platform/tokens"
-	"github.com/andes-bank/andes/services/customer"
 	facadeclient "github.com/andes-bank/andes/services/customer/adapters/facade"
 	customerpg "github.com/andes-bank/andes/services/customer/adapters/postgres"
 	"github.com/andes-bank/andes/services/customer/app"
@@ -81,7 +80,7 @@ type env struct {
 
 func repoFile(t *testing.T, parts ...string) string {
 	t.Helper()
-	demoFile, err := customer.FindDemoFile(".")
+	demoFile, err := demo.Find(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +91,7 @@ func repoFile(t *testing.T, parts ...string) string {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	path, err := customer.FindDemoFile(".")
+	path, err := demo.Find(".")
 	if err != nil {
 		t.Fatal(err)
 	}

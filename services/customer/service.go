@@ -6,9 +6,8 @@ package customer
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
@@ -33,8 +32,8 @@ type Config struct {
 	DatabaseURL config.Secret `env:"DATABASE_URL,required"`
 	NATSURL     config.Secret `env:"NATS_URL,required"`
 
-	// DemoFile is the demo bank seeded at start; deploy/demo/demo.yaml of the
-	// checkout (looked for upwards from the working directory) when unset.
+	// DemoFile is the demo bank seeded at start; the checkout's
+	// deploy/demo/demo.yaml when unset (platform/demo.Open).
 	DemoFile string `env:"ANDES_DEMO_FILE"`
 	// AuthEdgeAddr is auth's OAuth2 edge, where its JWKS is published; with it
 	// the end user's token that gateways forward is verified. Without it, calls
@@ -88,16 +87,11 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 
 // seed loads the demo bank into the tables, once: what is already there stays.
 func (c *Config) seed(ctx context.Context, p *server.Process, store *customerpg.Store) error {
-	path := c.DemoFile
-	if path == "" {
-		found, err := FindDemoFile(".")
-		if err != nil {
-			p.Logger.Warn("no demo bank to seed: set ANDES_DEMO_FILE", "err", err)
-			return nil
-		}
-		path = found
+	d, err := demo.Open(c.DemoFile)
+	if errors.Is(err, demo.ErrNoDemoBank) {
+		p.Logger.Warn("no demo bank to seed: set ANDES_DEMO_FILE", "err", err)
+		return nil
 	}
-	d, err := demo.Load(path)
 	if err != nil {
 		return fmt.Errorf("ANDES_DEMO_FILE: %w", err)
 	}
@@ -109,24 +103,4 @@ func (c *Config) seed(ctx context.Context, p *server.Process, store *customerpg.
 	p.Logger.Info("demo bank seeded", "customers", st.Customers, "accounts", st.Accounts,
 		"partners", st.Partners, "took", time.Since(start).String())
 	return nil
-}
-
-// FindDemoFile looks for deploy/demo/demo.yaml from dir upwards, the way
-// manifest.Find looks for the manifest.
-func FindDemoFile(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for d := abs; ; {
-		p := filepath.Join(d, "deploy", "demo", "demo.yaml")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no deploy/demo/demo.yaml above %s", abs)
-		}
-		d = parent
-	}
 }

@@ -21,12 +21,6 @@ import (
 	"github.com/andes-bank/andes/platform/tokens"
 )
 
-// Scopes the methods need (andes.auth.v1).
-const (
-	scopeAccountsRead   = "accounts:read"
-	scopeTransfersWrite = "transfers:write"
-)
-
 // Connect implements mobilev1connect.MobileServiceHandler.
 type Connect struct {
 	app       *app.App
@@ -144,9 +138,9 @@ func (customerToken) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			// A partner's or a machine's token is valid elsewhere, not here.
 			return nil, refusalError(connect.CodeUnauthenticated, &domain.Refusal{Reason: domain.ReasonInvalidToken})
 		}
-		scope := scopeAccountsRead
+		scope := tokens.ScopeAccountsRead
 		if req.Spec().Procedure == mobilev1connect.MobileServiceTransferProcedure {
-			scope = scopeTransfersWrite
+			scope = tokens.ScopeTransfersWrite
 		}
 		if err := tokens.RequireScope(ctx, scope); err != nil {
 			return nil, err

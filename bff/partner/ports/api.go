@@ -9,9 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
-	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
 	partnerv1 "github.com/andes-bank/andes/gen/andes/partner/v1"
@@ -45,22 +43,6 @@ var (
 	_ Customers  = customerv1.CustomerServiceClient(nil)
 	_ Controller = controllerv1.ControllerServiceClient(nil)
 )
-
-// Scopes of the partner API, read from the auth contract.
-var (
-	scopeCustomersRead  = claimValue(authv1.Scope_SCOPE_CUSTOMERS_READ)
-	scopeCustomersWrite = claimValue(authv1.Scope_SCOPE_CUSTOMERS_WRITE)
-	scopeAccountsRead   = claimValue(authv1.Scope_SCOPE_ACCOUNTS_READ)
-	scopeAccountsWrite  = claimValue(authv1.Scope_SCOPE_ACCOUNTS_WRITE)
-	scopeTransfersWrite = claimValue(authv1.Scope_SCOPE_TRANSFERS_WRITE)
-	scopeCash           = claimValue(authv1.Scope_SCOPE_CASH)
-)
-
-func claimValue(s authv1.Scope) string {
-	ev := s.Descriptor().Values().ByNumber(protoreflect.EnumNumber(s))
-	v, _ := proto.GetExtension(ev.Options(), authv1.E_ClaimValue).(string)
-	return v
-}
 
 // API is andes.partner.v1.PartnerService on top of the internal services. Each
 // method checks the scope, validates the request, checks tenancy itself (a partner
@@ -180,7 +162,7 @@ func (a *API) ownView(ctx context.Context, p *tokens.Principal, customerID strin
 }
 
 func (a *API) ListCustomers(ctx context.Context, req *partnerv1.ListCustomersRequest) (*partnerv1.ListCustomersResponse, error) {
-	p, err := a.begin(ctx, req, scopeCustomersRead)
+	p, err := a.begin(ctx, req, tokens.ScopeCustomersRead)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +184,7 @@ func (a *API) ListCustomers(ctx context.Context, req *partnerv1.ListCustomersReq
 }
 
 func (a *API) CreateCustomer(ctx context.Context, req *partnerv1.CreateCustomerRequest) (*partnerv1.CreateCustomerResponse, error) {
-	p, key, err := a.write(ctx, req, scopeCustomersWrite)
+	p, key, err := a.write(ctx, req, tokens.ScopeCustomersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +201,7 @@ func (a *API) CreateCustomer(ctx context.Context, req *partnerv1.CreateCustomerR
 }
 
 func (a *API) GetCustomer(ctx context.Context, req *partnerv1.GetCustomerRequest) (*partnerv1.GetCustomerResponse, error) {
-	p, err := a.begin(ctx, req, scopeCustomersRead)
+	p, err := a.begin(ctx, req, tokens.ScopeCustomersRead)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +213,7 @@ func (a *API) GetCustomer(ctx context.Context, req *partnerv1.GetCustomerRequest
 }
 
 func (a *API) ListAccounts(ctx context.Context, req *partnerv1.ListAccountsRequest) (*partnerv1.ListAccountsResponse, error) {
-	p, err := a.begin(ctx, req, scopeAccountsRead)
+	p, err := a.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +232,7 @@ func (a *API) ListAccounts(ctx context.Context, req *partnerv1.ListAccountsReque
 }
 
 func (a *API) OpenAccount(ctx context.Context, req *partnerv1.OpenAccountRequest) (*partnerv1.OpenAccountResponse, error) {
-	p, key, err := a.write(ctx, req, scopeAccountsWrite)
+	p, key, err := a.write(ctx, req, tokens.ScopeAccountsWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +248,7 @@ func (a *API) OpenAccount(ctx context.Context, req *partnerv1.OpenAccountRequest
 }
 
 func (a *API) GetAccount(ctx context.Context, req *partnerv1.GetAccountRequest) (*partnerv1.GetAccountResponse, error) {
-	p, err := a.begin(ctx, req, scopeAccountsRead)
+	p, err := a.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +270,7 @@ func (a *API) GetAccount(ctx context.Context, req *partnerv1.GetAccountRequest) 
 }
 
 func (a *API) ListMovements(ctx context.Context, req *partnerv1.ListMovementsRequest) (*partnerv1.ListMovementsResponse, error) {
-	p, err := a.begin(ctx, req, scopeAccountsRead)
+	p, err := a.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +290,7 @@ func (a *API) ListMovements(ctx context.Context, req *partnerv1.ListMovementsReq
 }
 
 func (a *API) GetStatement(ctx context.Context, req *partnerv1.GetStatementRequest) (*partnerv1.GetStatementResponse, error) {
-	p, err := a.begin(ctx, req, scopeAccountsRead)
+	p, err := a.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +312,7 @@ func (a *API) GetStatement(ctx context.Context, req *partnerv1.GetStatementReque
 }
 
 func (a *API) CreateTransfer(ctx context.Context, req *partnerv1.CreateTransferRequest) (*partnerv1.CreateTransferResponse, error) {
-	p, key, err := a.write(ctx, req, scopeTransfersWrite)
+	p, key, err := a.write(ctx, req, tokens.ScopeTransfersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +354,7 @@ func (a *API) ownOperation(ctx context.Context, p *tokens.Principal, id string, 
 }
 
 func (a *API) GetTransfer(ctx context.Context, req *partnerv1.GetTransferRequest) (*partnerv1.GetTransferResponse, error) {
-	p, err := a.begin(ctx, req, scopeTransfersWrite, scopeAccountsRead)
+	p, err := a.begin(ctx, req, tokens.ScopeTransfersWrite, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +369,7 @@ func (a *API) GetTransfer(ctx context.Context, req *partnerv1.GetTransferRequest
 }
 
 func (a *API) ListTransfers(ctx context.Context, req *partnerv1.ListTransfersRequest) (*partnerv1.ListTransfersResponse, error) {
-	p, err := a.begin(ctx, req, scopeAccountsRead)
+	p, err := a.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +396,7 @@ func (a *API) ListTransfers(ctx context.Context, req *partnerv1.ListTransfersReq
 }
 
 func (a *API) CreateCashIn(ctx context.Context, req *partnerv1.CreateCashInRequest) (*partnerv1.CreateCashInResponse, error) {
-	p, key, err := a.write(ctx, req, scopeCash)
+	p, key, err := a.write(ctx, req, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +409,7 @@ func (a *API) CreateCashIn(ctx context.Context, req *partnerv1.CreateCashInReque
 }
 
 func (a *API) GetCashIn(ctx context.Context, req *partnerv1.GetCashInRequest) (*partnerv1.GetCashInResponse, error) {
-	p, err := a.begin(ctx, req, scopeCash)
+	p, err := a.begin(ctx, req, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +421,7 @@ func (a *API) GetCashIn(ctx context.Context, req *partnerv1.GetCashInRequest) (*
 }
 
 func (a *API) CreateCashOut(ctx context.Context, req *partnerv1.CreateCashOutRequest) (*partnerv1.CreateCashOutResponse, error) {
-	p, key, err := a.write(ctx, req, scopeCash)
+	p, key, err := a.write(ctx, req, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +434,7 @@ func (a *API) CreateCashOut(ctx context.Context, req *partnerv1.CreateCashOutReq
 }
 
 func (a *API) GetCashOut(ctx context.Context, req *partnerv1.GetCashOutRequest) (*partnerv1.GetCashOutResponse, error) {
-	p, err := a.begin(ctx, req, scopeCash)
+	p, err := a.begin(ctx, req, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,8 @@ var (
 	ErrDeviceChallenge  = errors.New("device challenge unknown, used or expired")
 	ErrInvalidDevice    = errors.New("invalid device name or platform")
 	ErrPasswordRequired = errors.New("binding a device needs a fresh password login")
+	// ErrBadPageToken is a page token the device list did not make.
+	ErrBadPageToken = errors.New("invalid page token")
 )
 
 // Device is a phone bound to a customer: its P-256 key signs a one-time challenge

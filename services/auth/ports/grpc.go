@@ -17,7 +17,6 @@ import (
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	identityv1 "github.com/andes-bank/andes/gen/andes/identity/v1"
 	"github.com/andes-bank/andes/platform/server"
-	authpg "github.com/andes-bank/andes/services/auth/adapters/postgres"
 	"github.com/andes-bank/andes/services/auth/app"
 	"github.com/andes-bank/andes/services/auth/domain"
 )
@@ -94,7 +93,7 @@ func toStatus(err error) error {
 		return reasonStatus(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE, "the SMS gateway is unavailable",
 			map[string]string{"retry_after_seconds": "5"})
 	case errors.Is(err, domain.ErrNoPhone), errors.Is(err, domain.ErrInvalidDocument), errors.Is(err, domain.ErrInvalidUsername),
-		errors.Is(err, domain.ErrWeakPassword), errors.Is(err, domain.ErrInvalidCustomer), errors.Is(err, authpg.ErrBadPageToken):
+		errors.Is(err, domain.ErrWeakPassword), errors.Is(err, domain.ErrInvalidCustomer), errors.Is(err, domain.ErrBadPageToken):
 		return reasonStatus(errorsv1.Reason_REASON_VALIDATION_FAILED, err.Error(), nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")

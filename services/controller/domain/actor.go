@@ -1,7 +1,5 @@
 package domain
 
-import "slices"
-
 // ActorKind says on whose behalf a call acts.
 type ActorKind int
 
@@ -13,45 +11,21 @@ const (
 	ActorPartner
 )
 
-// Scopes the controller's methods need (andes.auth.v1.Scope claim values).
-const (
-	ScopeAccountsRead   = "accounts:read"
-	ScopeTransfersWrite = "transfers:write"
-	ScopeCash           = "cash"
-)
-
 // Actor is who a request acts for: the end user's verified token and the gateway
 // that forwarded it. Every controller call carries a token: the gateways always
-// act for someone.
+// act for someone. The port builds it from the platform's principal; a machine
+// client of the bank itself acts for no customer here.
 type Actor struct {
 	Kind       ActorKind
 	CustomerID string // ActorCustomer
 	PartnerID  string // ActorPartner
-	ClientID   string
-	Subject    string
-	Scopes     []string
-	Caller     string // the mTLS identity of the calling process
+	// Agent says a partner's token carries the cash scope: it acts as one of the
+	// partner's agents.
+	Agent    bool
+	ClientID string
+	Subject  string
+	Caller   string // the mTLS identity of the calling process
 }
-
-// NewActor decides who acts from the verified token's claims. A client token
-// without a partner (a machine client of the bank itself) acts for no customer.
-func NewActor(caller, subject, clientID, partnerID string, scopes []string) (Actor, error) {
-	a := Actor{ClientID: clientID, Subject: subject, Scopes: scopes, Caller: caller}
-	switch {
-	case subject == "":
-		return Actor{}, ErrUnauthenticated
-	case subject != clientID:
-		a.Kind, a.CustomerID = ActorCustomer, subject
-	case partnerID != "":
-		a.Kind, a.PartnerID = ActorPartner, partnerID
-	default:
-		return Actor{}, ErrUnauthenticated
-	}
-	return a, nil
-}
-
-// HasScope reports whether the token carries scope.
-func (a Actor) HasScope(scope string) bool { return slices.Contains(a.Scopes, scope) }
 
 // CanActFor is the object-level rule for a customer: a customer only for itself, a
 // partner only for the customers it onboarded.
@@ -81,7 +55,7 @@ func (a Actor) Channel() Channel {
 		return ChannelWeb
 	case a.Caller == "bff-mobile":
 		return ChannelMobile
-	case a.Kind == ActorPartner && a.HasScope(ScopeCash):
+	case a.Kind == ActorPartner && a.Agent:
 		return ChannelAgent
 	case a.Kind == ActorPartner:
 		return ChannelPartner

@@ -117,11 +117,8 @@ func TestCheckRange(t *testing.T) {
 }
 
 func TestObjectLevelRules(t *testing.T) {
-	customer, _ := domain.NewActor("bff-mobile", "c1", "andes-mobile", "", []string{"transfers:write"})
-	partner, _ := domain.NewActor("bff-partner", "kallpa-client", "kallpa-client", "kallpa", []string{"cash"})
-	if _, err := domain.NewActor("bff-partner", "bank-client", "bank-client", "", nil); !errors.Is(err, domain.ErrUnauthenticated) {
-		t.Errorf("a bank machine client acting for customers: %v", err)
-	}
+	customer := domain.Actor{Kind: domain.ActorCustomer, CustomerID: "c1", Caller: "bff-mobile"}
+	partner := domain.Actor{Kind: domain.ActorPartner, PartnerID: "kallpa", Agent: true, Caller: "bff-partner"}
 	op := &domain.Operation{CustomerID: "c1", CustomerPartnerID: "", AgentPartnerID: "kallpa"}
 	cases := []struct {
 		name string
@@ -135,6 +132,7 @@ func TestObjectLevelRules(t *testing.T) {
 		{"the agent sees its cash operation", partner.CanSee(op)},
 		{"the customer sees its operation", customer.CanSee(op)},
 		{"the agent's channel", partner.Channel() == domain.ChannelAgent},
+		{"the mobile channel", customer.Channel() == domain.ChannelMobile},
 	}
 	for _, c := range cases {
 		if !c.ok {

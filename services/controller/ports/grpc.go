@@ -47,17 +47,32 @@ func (g *GRPC) begin(ctx context.Context, req proto.Message, scope string) (doma
 	if err := g.validate(req); err != nil {
 		return domain.Actor{}, err
 	}
-	caller, _ := server.CallerName(ctx)
-	p := tokens.FromContext(ctx)
-	if p == nil {
-		return domain.Actor{}, statusErr(domain.ErrUnauthenticated)
-	}
-	a, err := domain.NewActor(caller, p.Subject, p.ClientID, p.PartnerID, p.Scopes)
+	a, err := actor(ctx)
 	if err != nil {
 		return domain.Actor{}, statusErr(err)
 	}
 	if err := tokens.RequireScope(ctx, scope); err != nil {
 		return domain.Actor{}, statusErr(err)
+	}
+	return a, nil
+}
+
+// actor is who the call acts for, from the verified token the platform's
+// interceptor put in the context: a customer or a partner; nothing else acts here.
+func actor(ctx context.Context) (domain.Actor, error) {
+	p := tokens.FromContext(ctx)
+	if p == nil {
+		return domain.Actor{}, domain.ErrUnauthenticated
+	}
+	caller, _ := server.CallerName(ctx)
+	a := domain.Actor{ClientID: p.ClientID, Subject: p.Subject, Caller: caller}
+	switch p.Kind() {
+	case tokens.KindCustomer:
+		a.Kind, a.CustomerID = domain.ActorCustomer, p.Subject
+	case tokens.KindPartner:
+		a.Kind, a.PartnerID, a.Agent = domain.ActorPartner, p.PartnerID, p.HasScope(tokens.ScopeCash)
+	default:
+		return domain.Actor{}, domain.ErrUnauthenticated
 	}
 	return a, nil
 }
@@ -103,7 +118,7 @@ func answer[T proto.Message](res app.Result, err error, resp T, fill func(*contr
 
 // PreviewTransfer implements andes.controller.v1.
 func (g *GRPC) PreviewTransfer(ctx context.Context, req *controllerv1.PreviewTransferRequest) (*controllerv1.PreviewTransferResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeTransfersWrite)
+	a, err := g.begin(ctx, req, tokens.ScopeTransfersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +134,7 @@ func (g *GRPC) PreviewTransfer(ctx context.Context, req *controllerv1.PreviewTra
 
 // Transfer implements andes.controller.v1.
 func (g *GRPC) Transfer(ctx context.Context, req *controllerv1.TransferRequest) (*controllerv1.TransferResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeTransfersWrite)
+	a, err := g.begin(ctx, req, tokens.ScopeTransfersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +153,7 @@ func (g *GRPC) Transfer(ctx context.Context, req *controllerv1.TransferRequest) 
 
 // CashIn implements andes.controller.v1.
 func (g *GRPC) CashIn(ctx context.Context, req *controllerv1.CashInRequest) (*controllerv1.CashInResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeCash)
+	a, err := g.begin(ctx, req, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +169,7 @@ func (g *GRPC) CashIn(ctx context.Context, req *controllerv1.CashInRequest) (*co
 
 // CashOut implements andes.controller.v1.
 func (g *GRPC) CashOut(ctx context.Context, req *controllerv1.CashOutRequest) (*controllerv1.CashOutResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeCash)
+	a, err := g.begin(ctx, req, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}
@@ -173,10 +188,10 @@ func (g *GRPC) CashOut(ctx context.Context, req *controllerv1.CashOutRequest) (*
 // readScope is what reads need: a customer's or partner's accounts:read, or an
 // agent's cash (agents follow the operations they made).
 func readScope(ctx context.Context) string {
-	if p := tokens.FromContext(ctx); p != nil && !p.HasScope(domain.ScopeAccountsRead) && p.HasScope(domain.ScopeCash) {
-		return domain.ScopeCash
+	if p := tokens.FromContext(ctx); p != nil && !p.HasScope(tokens.ScopeAccountsRead) && p.HasScope(tokens.ScopeCash) {
+		return tokens.ScopeCash
 	}
-	return domain.ScopeAccountsRead
+	return tokens.ScopeAccountsRead
 }
 
 // GetOperation implements andes.controller.v1.
@@ -194,7 +209,7 @@ func (g *GRPC) GetOperation(ctx context.Context, req *controllerv1.GetOperationR
 
 // ListOperations implements andes.controller.v1.
 func (g *GRPC) ListOperations(ctx context.Context, req *controllerv1.ListOperationsRequest) (*controllerv1.ListOperationsResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeAccountsRead)
+	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +226,7 @@ func (g *GRPC) ListOperations(ctx context.Context, req *controllerv1.ListOperati
 
 // GetStatement implements andes.controller.v1.
 func (g *GRPC) GetStatement(ctx context.Context, req *controllerv1.GetStatementRequest) (*controllerv1.GetStatementResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeAccountsRead)
+	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +248,7 @@ func (g *GRPC) GetStatement(ctx context.Context, req *controllerv1.GetStatementR
 
 // ListBeneficiaries implements andes.controller.v1.
 func (g *GRPC) ListBeneficiaries(ctx context.Context, req *controllerv1.ListBeneficiariesRequest) (*controllerv1.ListBeneficiariesResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeAccountsRead)
+	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +266,7 @@ func (g *GRPC) ListBeneficiaries(ctx context.Context, req *controllerv1.ListBene
 
 // GetDailyLimits implements andes.controller.v1.
 func (g *GRPC) GetDailyLimits(ctx context.Context, req *controllerv1.GetDailyLimitsRequest) (*controllerv1.GetDailyLimitsResponse, error) {
-	a, err := g.begin(ctx, req, domain.ScopeAccountsRead)
+	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}

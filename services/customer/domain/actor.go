@@ -29,24 +29,34 @@ type Actor struct {
 // and must pass the user's token.
 const gatewayPrefix = "bff-"
 
-// NewActor decides who acts from the calling process and the verified token's
-// subject, client and partner. A gateway without a token is refused: a gateway
-// never acts on its own account.
-func NewActor(caller string, hasToken bool, subject, clientID, partnerID string) (Actor, error) {
-	switch {
-	case hasToken && subject != clientID:
-		return Actor{Kind: ActorCustomer, CustomerID: subject, Caller: caller}, nil
-	case hasToken && partnerID != "":
+// TokenKind says on whose behalf the end user's token that came with a call
+// acts; the port reads it from the platform's verified principal.
+type TokenKind int
+
+const (
+	// NoToken: the call came without an end user's token.
+	NoToken TokenKind = iota
+	// ClientToken is a machine client of the bank itself, acting for itself.
+	ClientToken
+	// CustomerToken acts for the customer it names.
+	CustomerToken
+	// PartnerToken acts for the customers its partner onboarded.
+	PartnerToken
+)
+
+// NewActor decides who acts from the calling process and the token's kind,
+// customer and partner. A gateway needs a customer's or a partner's token: it
+// never acts on its own account, nor for a machine client of the bank.
+func NewActor(caller string, token TokenKind, customerID, partnerID string) (Actor, error) {
+	switch token {
+	case CustomerToken:
+		return Actor{Kind: ActorCustomer, CustomerID: customerID, Caller: caller}, nil
+	case PartnerToken:
 		return Actor{Kind: ActorPartner, PartnerID: partnerID, Caller: caller}, nil
-	case hasToken:
-		// A machine client of the bank itself (no partner, no customer): it acts
-		// like the process that forwarded it, except at the gateways, where it may
-		// not act for customers at all.
-		if strings.HasPrefix(caller, gatewayPrefix) {
-			return Actor{}, ErrUnauthenticated
-		}
-		return Actor{Kind: ActorService, Caller: caller}, nil
-	case strings.HasPrefix(caller, gatewayPrefix) || caller == "":
+	}
+	// No token, or the bank's own machine client, which acts like the process
+	// that forwarded it.
+	if caller == "" || strings.HasPrefix(caller, gatewayPrefix) {
 		return Actor{}, ErrUnauthenticated
 	}
 	return Actor{Kind: ActorService, Caller: caller}, nil

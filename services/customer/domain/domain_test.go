@@ -14,23 +14,24 @@ func TestActorRules(t *testing.T) {
 	cases := []struct {
 		name                          string
 		caller                        string
-		token                         bool
-		sub, client, partner          string
+		token                         domain.TokenKind
+		customer, partner             string
 		wantErr                       error
 		seesRetail, seesKallpa, seesP bool
 	}{
-		{"customer sees only self", "bff-mobile", true, "c-retail", "mobile", "", nil, true, false, false},
-		{"partner's customer sees only self", "bff-web", true, "c-kallpa", "web", "", nil, false, true, false},
-		{"partner sees its customers", "bff-partner", true, "partner-kallpa", "partner-kallpa", "kallpa", nil, false, true, true},
-		{"other partner sees none", "bff-partner", true, "partner-yaku", "partner-yaku", "yaku", nil, false, false, false},
-		{"controller on its own account", "controller", false, "", "", "", nil, true, true, true},
-		{"gateway without a token", "bff-mobile", false, "", "", "", domain.ErrUnauthenticated, false, false, false},
-		{"gateway with a bank machine token", "bff-partner", true, "ops", "ops", "", domain.ErrUnauthenticated, false, false, false},
-		{"no caller identity", "", false, "", "", "", domain.ErrUnauthenticated, false, false, false},
+		{"customer sees only self", "bff-mobile", domain.CustomerToken, "c-retail", "", nil, true, false, false},
+		{"partner's customer sees only self", "bff-web", domain.CustomerToken, "c-kallpa", "", nil, false, true, false},
+		{"partner sees its customers", "bff-partner", domain.PartnerToken, "", "kallpa", nil, false, true, true},
+		{"other partner sees none", "bff-partner", domain.PartnerToken, "", "yaku", nil, false, false, false},
+		{"controller on its own account", "controller", domain.NoToken, "", "", nil, true, true, true},
+		{"a bank machine client through the controller", "controller", domain.ClientToken, "", "", nil, true, true, true},
+		{"gateway without a token", "bff-mobile", domain.NoToken, "", "", domain.ErrUnauthenticated, false, false, false},
+		{"gateway with a bank machine token", "bff-partner", domain.ClientToken, "", "", domain.ErrUnauthenticated, false, false, false},
+		{"no caller identity", "", domain.NoToken, "", "", domain.ErrUnauthenticated, false, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := domain.NewActor(c.caller, c.token, c.sub, c.client, c.partner)
+			a, err := domain.NewActor(c.caller, c.token, c.customer, c.partner)
 			if !errors.Is(err, c.wantErr) {
 				t.Fatalf("err %v, want %v", err, c.wantErr)
 			}

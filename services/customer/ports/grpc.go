@@ -43,9 +43,16 @@ func actor(ctx context.Context) (domain.Actor, error) {
 	caller, _ := server.CallerName(ctx)
 	p := tokens.FromContext(ctx)
 	if p == nil {
-		return domain.NewActor(caller, false, "", "", "")
+		return domain.NewActor(caller, domain.NoToken, "", "")
 	}
-	return domain.NewActor(caller, true, p.Subject, p.ClientID, p.PartnerID)
+	return domain.NewActor(caller, tokenKinds[p.Kind()], p.Subject, p.PartnerID)
+}
+
+// tokenKinds are the platform's principal kinds as the customer rules name them.
+var tokenKinds = map[tokens.Kind]domain.TokenKind{
+	tokens.KindClient:   domain.ClientToken,
+	tokens.KindCustomer: domain.CustomerToken,
+	tokens.KindPartner:  domain.PartnerToken,
 }
 
 // begin validates the request and finds the actor: every method starts here.

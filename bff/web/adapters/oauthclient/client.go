@@ -15,11 +15,13 @@ import (
 
 	"github.com/andes-bank/andes/bff/web/app"
 	"github.com/andes-bank/andes/bff/web/domain"
+	"github.com/andes-bank/andes/platform/tokens"
 )
 
 // Scope is what the web page needs: accounts, transfers and the customer's own
 // preferences; offline_access for the refresh token the session keeps.
-const Scope = "accounts:read accounts:write transfers:write customers:read customers:write offline_access"
+var Scope = strings.Join([]string{tokens.ScopeAccountsRead, tokens.ScopeAccountsWrite, tokens.ScopeTransfersWrite,
+	tokens.ScopeCustomersRead, tokens.ScopeCustomersWrite, tokens.ScopeOfflineAccess}, " ")
 
 // Client talks to auth.
 type Client struct {

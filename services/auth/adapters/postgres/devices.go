@@ -108,7 +108,7 @@ func (s *Store) Devices(ctx context.Context, customerID string, includeRevoked b
 	if token != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(token)
 		if err != nil || json.Unmarshal(raw, &after) != nil {
-			return nil, "", ErrBadPageToken
+			return nil, "", domain.ErrBadPageToken
 		}
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+deviceColumns+` FROM devices
@@ -138,6 +138,3 @@ func (s *Store) Devices(ctx context.Context, customerID string, includeRevoked b
 	}
 	return out, next, nil
 }
-
-// ErrBadPageToken is a page token this store did not make.
-var ErrBadPageToken = errors.New("invalid page token")

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/andes-bank/andes/platform/manifest"
-	"github.com/andes-bank/andes/services/authorizer"
+	"github.com/andes-bank/andes/services/authorizer/demoapi"
 	"github.com/andes-bank/andes/simulators/cardnet"
 	"github.com/andes-bank/andes/simulators/cardnet/scenario"
 	"github.com/andes-bank/andes/simulators/cardnet/terminal"
@@ -173,8 +173,8 @@ type demoBank struct {
 // issue asks for one fresh card per name, reads their numbers from the file
 // the authorizer wrote (and removes it), and sets a random PIN on each.
 func (b *demoBank) issue(ctx context.Context, names []string, balance int64, zpk *paycrypto.DESKey) ([]terminal.Card, error) {
-	var resp authorizer.ScenarioCardsResponse
-	err := b.call(ctx, http.MethodPost, "/demo/scenario-cards", authorizer.ScenarioCardsRequest{Names: names, Balance: balance}, &resp)
+	var resp demoapi.ScenarioCardsResponse
+	err := b.call(ctx, http.MethodPost, "/demo/scenario-cards", demoapi.ScenarioCardsRequest{Names: names, Balance: balance}, &resp)
 	var status statusError
 	switch {
 	case errors.As(err, &status) && status.code == http.StatusNotFound:
@@ -190,7 +190,7 @@ func (b *demoBank) issue(ctx context.Context, names []string, balance int64, zpk
 	if err := os.Remove(resp.File); err != nil {
 		return nil, err
 	}
-	var issued []authorizer.ScenarioCard
+	var issued []demoapi.ScenarioCard
 	if err := json.Unmarshal(data, &issued); err != nil {
 		return nil, errors.New("the scenario cards file is not JSON of cards") // never quote it: card data
 	}
@@ -224,7 +224,7 @@ func (b *demoBank) Balances(ctx context.Context, c terminal.Card) (available, he
 	if !ok {
 		return 0, 0, fmt.Errorf("%s was not issued for this run", c)
 	}
-	var bal authorizer.ScenarioBalances
+	var bal demoapi.ScenarioBalances
 	if err := b.call(ctx, http.MethodGet, "/demo/scenario-accounts/"+id, nil, &bal); err != nil {
 		return 0, 0, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,8 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/andes-bank/andes/services/authorizer"
+	"github.com/andes-bank/andes/services/authorizer/app"
 	"github.com/andes-bank/andes/services/authorizer/authorizertest"
+	"github.com/andes-bank/andes/services/authorizer/ports/demoadmin"
 	"github.com/andes-bank/andes/simulators/cardnet/scenario"
 )
 
@@ -31,7 +33,7 @@ func TestScenariosCommandRunsEveryScenarioAgainstTheAuthorizer(t *testing.T) {
 	fastNetwork(t)
 	st := authorizertest.Start(t)
 	file := filepath.Join(t.TempDir(), "scenario-cards.json")
-	admin := httptest.NewServer(st.Service.ScenarioCards(file))
+	admin := httptest.NewServer(demoadmin.Handler(st.Service.Cards, file, slog.New(slog.DiscardHandler)))
 	t.Cleanup(admin.Close)
 
 	var out bytes.Buffer
@@ -59,7 +61,7 @@ func TestScenariosCommandRunsEveryScenarioAgainstTheAuthorizer(t *testing.T) {
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Errorf("the scenario cards file is still there (%v)", err)
 	}
-	cards, err := st.Service.Cards.ListCards(context.Background(), authorizer.ScenarioCustomerID, "", "", 100)
+	cards, err := st.Service.Cards.ListCards(context.Background(), app.ScenarioCustomerID, "", "", 100)
 	if err != nil || len(cards) != len(scenario.CardNames()) {
 		t.Fatalf("%d scenario cards issued (%v), want %d", len(cards), err, len(scenario.CardNames()))
 	}

@@ -1,4 +1,4 @@
-package auth
+package postgres
 
 import (
 	"context"
@@ -30,12 +30,6 @@ var CustomerScopes = domain.MustScopes(domain.ScopeAccountsRead, domain.ScopeAcc
 // BFF knows it without asking.
 func DemoWebSecret(ds *demo.Dataset) string { return ds.ClientSecret(WebClientID) }
 
-type seedStore interface {
-	UpsertClient(ctx context.Context, c *domain.Client, now time.Time) error
-	UserByLogin(ctx context.Context, l domain.Login) (*domain.User, error)
-	CreateUser(ctx context.Context, u *domain.User) error
-}
-
 // DemoClients are the clients of the demo bank.
 func DemoClients(ds *demo.Dataset, hasher *domain.SecretHasher, webRedirect string) ([]*domain.Client, error) {
 	clients := []*domain.Client{
@@ -61,16 +55,24 @@ func DemoClients(ds *demo.Dataset, hasher *domain.SecretHasher, webRedirect stri
 	return clients, nil
 }
 
-// seedDemo registers the demo clients (updating them, so a new pepper or edge
+// DemoSeed is what seeding the demo bank needs besides the dataset.
+type DemoSeed struct {
+	Hasher         *domain.SecretHasher
+	WebRedirect    string // the web BFF's redirect URI
+	PasswordParams domain.PasswordParams
+	Now            time.Time
+}
+
+// SeedDemo registers the demo clients (updating them, so a new pepper or edge
 // address takes effect) and creates the personas' credentials once; generated
 // customers have no password and cannot log in.
-func seedDemo(ctx context.Context, st seedStore, ds *demo.Dataset, hasher *domain.SecretHasher, webRedirect string, params domain.PasswordParams, now time.Time) error {
-	clients, err := DemoClients(ds, hasher, webRedirect)
+func (s *Store) SeedDemo(ctx context.Context, ds *demo.Dataset, o DemoSeed) error {
+	clients, err := DemoClients(ds, o.Hasher, o.WebRedirect)
 	if err != nil {
 		return err
 	}
 	for _, c := range clients {
-		if err := st.UpsertClient(ctx, c, now); err != nil {
+		if err := s.UpsertClient(ctx, c, o.Now); err != nil {
 			return err
 		}
 	}
@@ -78,16 +80,16 @@ func seedDemo(ctx context.Context, st seedStore, ds *demo.Dataset, hasher *domai
 		if c.Password == "" {
 			continue
 		}
-		if _, err := st.UserByLogin(ctx, domain.Login{DocumentType: c.DocumentType, Identifier: c.DocumentNumber}); err == nil {
+		if _, err := s.UserByLogin(ctx, domain.Login{DocumentType: c.DocumentType, Identifier: c.DocumentNumber}); err == nil {
 			continue
 		} else if !errors.Is(err, domain.ErrUserNotFound) {
 			return err
 		}
-		u, err := domain.NewUser(c.ID, c.DocumentType, c.DocumentNumber, "", c.Password, params, now)
+		u, err := domain.NewUser(c.ID, c.DocumentType, c.DocumentNumber, "", c.Password, o.PasswordParams, o.Now)
 		if err != nil {
 			return fmt.Errorf("demo persona %s: %w", c.Key, err)
 		}
-		if err := st.CreateUser(ctx, u); err != nil && !errors.Is(err, domain.ErrUserExists) {
+		if err := s.CreateUser(ctx, u); err != nil && !errors.Is(err, domain.ErrUserExists) {
 			return err
 		}
 	}
