@@ -179,8 +179,12 @@ func start(t *testing.T) *stack {
 	customer := s.spawn(bin, "customer", false, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL,
 		"ANDES_FACADE_ADDR="+facade.grpc, "ANDES_AUTH_ISSUER="+s.issuer))
 	auth := s.spawn(bin, "auth", true, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL, "REDIS_URL="+redisURL,
-		"ANDES_SMS_EDGE_ADDR="+sms.edge, "ANDES_CUSTOMER_ADDR="+customer.grpc, "ANDES_AUTH_REVOCATION_STREAM="+s.prefix+"_REVOCATIONS",
-		"ANDES_AUTH_REVOCATION_SUBJECT="+s.prefix+".revocations", "ANDES_BFF_WEB_EDGE_ADDR="+testenv.FreeAddr(t)))
+		"ANDES_SMS_EDGE_ADDR="+sms.edge, "ANDES_CUSTOMER_ADDR="+customer.grpc,
+		// Auth announces revocations on the platform's default feed, the one the
+		// customer service and the controller follow: it creates that stream, so
+		// their verifiers catch up on a fresh NATS too (they answered "token
+		// verification unavailable" until some other test had created it).
+		"ANDES_BFF_WEB_EDGE_ADDR="+testenv.FreeAddr(t)))
 	for _, p := range []*proc{corebank, sms, facade, customer, auth} {
 		began := time.Now()
 		s.waitReady(p)
