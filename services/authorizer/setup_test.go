@@ -12,13 +12,13 @@ import (
 	"github.com/andes-bank/andes/platform/config"
 	"github.com/andes-bank/andes/platform/demo"
 	"github.com/andes-bank/andes/platform/grpcclient"
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/services/authorizer"
 	"github.com/andes-bank/andes/services/authorizer/iso8583"
 	hsmsim "github.com/andes-bank/andes/simulators/hsm"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // TestProcess runs the process as main does, from its environment: migrations,

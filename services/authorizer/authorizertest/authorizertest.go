@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	platformpg "github.com/andes-bank/andes/platform/postgres"
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/services/authorizer"
@@ -33,7 +34,6 @@ import (
 	"github.com/andes-bank/andes/services/authorizer/ports/network"
 	hsmsim "github.com/andes-bank/andes/simulators/hsm"
 	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // DefaultPIN is the PIN IssueCard sets unless told otherwise.

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/andes-bank/andes/platform/config"
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/simulators/hsm"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // configuration is what the chassis reads; package hsm reads its keys and fault
