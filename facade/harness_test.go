@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/andes-bank/andes/facade"
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	facadev1 "github.com/andes-bank/andes/gen/andes/facade/v1"
 	"github.com/andes-bank/andes/platform/demo"
 	"github.com/andes-bank/andes/platform/grpcclient"
@@ -29,7 +30,6 @@ import (
 	"github.com/andes-bank/andes/platform/server/servertest"
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/simulators/corebank"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/faults"
 )
 

@@ -12,7 +12,7 @@ import (
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
 	"github.com/google/uuid"
 
-	"github.com/andes-bank/andes/simulators/corebank/api"
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/faults"
 )
 

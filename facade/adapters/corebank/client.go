@@ -26,9 +26,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/facade/domain"
 	"github.com/andes-bank/andes/platform/backoff"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 )
 
 // Options configure the client. Zero values take the defaults named.
