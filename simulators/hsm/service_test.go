@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -375,4 +380,44 @@ func BenchmarkVerifyPINLoopbackPipelined(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The PIN pad on the admin listener builds the block a terminal would send: the
+// HSM verifies it, and refuses to build one from a PIN that is not one.
+func TestPINPad(t *testing.T) {
+	svc, c, _ := startHSM(t, hsm.FaultSettings{})
+	ctx := testContext(t)
+	pad := httptest.NewServer(svc.PINPadHandler())
+	t.Cleanup(pad.Close)
+	post := func(body string) (int, string) {
+		resp, err := http.Post(pad.URL, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			PINBlock string `json:"pin_block"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out.PINBlock
+	}
+
+	code, hexBlock := post(`{"pan":"` + testPAN + `","pin":"` + testPIN + `"}`)
+	if code != http.StatusOK {
+		t.Fatalf("PIN pad answered %d", code)
+	}
+	raw, err := hex.DecodeString(hexBlock)
+	if err != nil || len(raw) != 8 {
+		t.Fatalf("pin_block %q is not 8 bytes of hex", hexBlock)
+	}
+	if want := pinBlock(t, testPIN, testPAN); protocol.PINBlock(raw) != want {
+		t.Errorf("PIN pad block %X, want %X", raw, want)
+	}
+	ok, err := c.VerifyPIN(ctx, protocol.VerifyPINRequest{PINBlock: protocol.PINBlock(raw), PAN: testPAN, PVKI: 1, PVV: mustPVV(t, testPIN)})
+	if err != nil || !ok {
+		t.Errorf("VerifyPIN of the PIN pad's block: %v, %v", ok, err)
+	}
+	if code, _ := post(`{"pan":"` + testPAN + `","pin":"12"}`); code != http.StatusBadRequest {
+		t.Errorf("a 2-digit PIN: %d, want 400", code)
+	}
 }

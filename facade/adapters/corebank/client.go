@@ -1,5 +1,5 @@
 // Package corebank is the facade's client of the core banking system's JSON API
-// (simulators/corebank/api, version 2) over HTTPS with mutual TLS: the one place
+// (package api, version 2) over HTTPS with mutual TLS: the one place
 // that knows the core's paths, JSON and error codes and turns them into the
 // facade's domain errors, with a deadline on every call, retries with backoff and
 // jitter only where a retry cannot post twice, and a circuit breaker so that

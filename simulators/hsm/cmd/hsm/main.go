@@ -44,6 +44,8 @@ func main() {
 		// Faults are set at start (ANDES_HSM_LATENCY, ...) and turned at run time
 		// on the loopback admin listener: GET/PUT /faults.
 		p.HandleAdmin("/faults", svc.FaultsHandler())
+		// Tests of the issuer build PIN blocks here, as the network's PIN pad.
+		p.HandleAdmin("/pin-blocks", svc.PINPadHandler())
 
 		keys := hcfg.Keys
 		p.Logger.Info("hsm keys loaded",
