@@ -81,7 +81,7 @@ func WithNetwork(n network.Options) Option { return func(o *options) { o.network
 // WithLogger sends the authorizer's logs to l (default discarded).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// Start runs the authorizer, talking to the HSM simulator hsm, until the test
+// Start runs the authorizer, talking to the HSM simulator sim, until the test
 // ends.
 func Start(tb testing.TB, sim HSM, opts ...Option) *Stack {
 	tb.Helper()
