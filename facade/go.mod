@@ -6,7 +6,6 @@ require (
 	buf.build/go/protovalidate v1.4.0
 	github.com/andes-bank/andes/gen v0.0.0
 	github.com/andes-bank/andes/platform v0.0.0
-	github.com/andes-bank/andes/simulators v0.0.0
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/client_golang v1.25.0
@@ -67,5 +66,4 @@ replace (
 	github.com/andes-bank/andes/gen => ../gen
 	github.com/andes-bank/andes/platform => ../platform
 	github.com/andes-bank/andes/services => ../services
-	github.com/andes-bank/andes/simulators => ../simulators
 )

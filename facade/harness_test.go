@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"sync"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/andes-bank/andes/facade"
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	facadev1 "github.com/andes-bank/andes/gen/andes/facade/v1"
 	"github.com/andes-bank/andes/platform/demo"
 	"github.com/andes-bank/andes/platform/grpcclient"
@@ -28,39 +30,19 @@ import (
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/server/servertest"
 	"github.com/andes-bank/andes/platform/testenv"
-	"github.com/andes-bank/andes/simulators/corebank"
-	"github.com/andes-bank/andes/simulators/corebank/api"
-	"github.com/andes-bank/andes/simulators/corebank/faults"
 )
 
 // The facade's tests run the whole chain for real: the core banking simulator
-// (its own composition root) on a fresh PostgreSQL database seeded with the small
-// demo bank, serving HTTPS with mutual TLS on a loopback port; the facade built
-// by its composition root on a real Redis, serving gRPC with mutual TLS and its
+// as its own process (built from its main, configured through its environment
+// as `make up` does) on a fresh PostgreSQL database seeded with the small demo
+// bank, serving HTTPS with mutual TLS on a loopback port; the facade built by its
+// composition root on a real Redis, serving gRPC with mutual TLS and its
 // deployed policy; callers with certificates of a test PKI.
 
 const (
 	demoFile   = "../simulators/corebank/testdata/demo.yaml"
 	policyFile = "../deploy/policies/facade.json"
 )
-
-// clock is the injected clock snapshot freshness is judged by.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 type stackOptions struct {
 	cfg    facade.Config // timeouts and breaker for the test; zero values take test defaults
@@ -72,15 +54,14 @@ type stack struct {
 	t        testing.TB
 	pki      *pkitest.PKI
 	demo     *demo.Dataset
-	core     *corebank.Service
-	coreAddr string
-	coreReg  *prometheus.Registry
+	core     *testenv.Process
+	coreAddr string        // the core's edge
 	pool     *pgxpool.Pool // the core's database
 	operator *http.Client  // the operator at the core's API (admin endpoints)
 	svc      *facade.Service
 	reg      *prometheus.Registry
-	clock    *clock
-	addr     string // the facade's gRPC listener
+	clock    *testenv.Clock // the clock snapshot freshness is judged by
+	addr     string         // the facade's gRPC listener
 	client   facadev1.FacadeServiceClient
 }
 
@@ -89,42 +70,31 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := &stack{t: t, pki: pkitest.New(t, "corebank", "facade", "operator", "controller", "customer"),
-		coreReg: prometheus.NewRegistry(), reg: prometheus.NewRegistry(),
-		clock: &clock{now: time.Date(2026, 11, 22, 15, 0, 0, 0, time.UTC)}}
+		reg:   prometheus.NewRegistry(),
+		clock: testenv.NewClock(time.Date(2026, 11, 22, 15, 0, 0, 0, time.UTC))}
 
-	// The core simulator, as its own tests start it.
-	pool, err := postgres.Open(ctx, postgres.Config{URL: testenv.PostgresURL(t), Schema: corebank.Schema, MaxConns: 40})
+	// The core simulator, as `make up` starts it.
+	dbURL := testenv.PostgresURL(t)
+	demoPath, err := filepath.Abs(demoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.demo, err = demo.Load(demoPath); err != nil {
+		t.Fatal(err)
+	}
+	s.core = testenv.StartProcess(t, testenv.ProcessSpec{Name: "corebank", Main: "simulators/corebank/cmd/corebank",
+		PKI: s.pki, Edge: true, Env: []string{"DATABASE_URL=" + dbURL, "ANDES_DEMO_FILE=" + demoPath,
+			"ANDES_COREBANK_DB_MAX_CONNS=40", "ANDES_LOG_LEVEL=WARN", "ANDES_SHUTDOWN_TIMEOUT=2s"}})
+	s.core.WaitReady(t)
+	s.coreAddr = s.core.Edge
+	// The core's ledger, read directly to count postings; the simulator keeps
+	// it in its own schema.
+	pool, err := postgres.Open(ctx, postgres.Config{URL: dbURL, Schema: "corebank", MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
 	s.pool = pool
-	if s.demo, err = demo.Load(demoFile); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := corebank.Prepare(ctx, pool, s.demo, time.Now(), true); err != nil {
-		t.Fatal(err)
-	}
-	s.core, err = corebank.New(corebank.Options{Pool: pool, Credentials: s.pki.Credentials(t, "corebank"),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: s.coreReg,
-		SequenceInterval: 50 * time.Millisecond, ShutdownTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.coreAddr = ln.Addr().String()
-	coreCtx, stopCore := context.WithCancel(context.Background())
-	coreDone := make(chan error, 1)
-	go func() { coreDone <- s.core.Run(coreCtx, ln) }()
-	t.Cleanup(func() {
-		stopCore()
-		if err := <-coreDone; err != nil {
-			t.Errorf("core: %v", err)
-		}
-	})
 	tr := &http.Transport{TLSClientConfig: s.pki.Credentials(t, "operator").ClientConfig("corebank"), ForceAttemptHTTP2: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	s.operator = &http.Client{Transport: tr, Timeout: time.Minute}
@@ -198,36 +168,53 @@ func ctx(t testing.TB) context.Context {
 	return c
 }
 
-// knobs turns the core's fault knobs.
-func (s *stack) knobs(change func(*faults.Settings)) {
+// faults changes the core simulator's fault knobs: body is the JSON of
+// api.Faults, e.g. {"error_share":1}; the knobs it leaves out keep their value.
+// They live on the simulator's admin listener (loopback HTTP).
+func (s *stack) faults(body string) {
 	s.t.Helper()
-	k := s.core.Knobs()
-	cur := k.Current()
-	change(&cur)
-	if err := k.Set(cur); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-// coreCalls counts the requests the core received on a route ("GET /core/v2/customers/{number}/position").
-func (s *stack) coreCalls(route string) int {
-	s.t.Helper()
-	mfs, err := s.coreReg.Gather()
+	req, err := http.NewRequest(http.MethodPut, "http://"+s.core.Admin+"/faults", strings.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(resp.Body)
+		s.t.Fatalf("faults %s: %d %s", body, resp.StatusCode, raw)
+	}
+}
+
+// coreCalls counts the requests the core received on a route ("GET
+// /core/v2/customers/{number}/position"), from the metrics on its admin
+// listener.
+func (s *stack) coreCalls(route string) int {
+	s.t.Helper()
+	resp, err := http.Get("http://" + s.core.Admin + "/metrics")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	// Lines such as: corebank_http_requests_total{code="200",route="GET /core/v2/..."} 3
+	label := `route="` + route + `"`
 	n := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != "corebank_http_requests_total" {
+	for line := range strings.Lines(string(raw)) {
+		if !strings.HasPrefix(line, "corebank_http_requests_total{") || !strings.Contains(line, label) {
 			continue
 		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "route" && l.GetValue() == route {
-					n += m.GetCounter().GetValue()
-				}
-			}
+		v, err := strconv.ParseFloat(strings.TrimSpace(line[strings.LastIndexByte(line, ' ')+1:]), 64)
+		if err != nil {
+			s.t.Fatalf("metrics line %q: %v", line, err)
 		}
+		n += v
 	}
 	return int(n)
 }
@@ -356,11 +343,5 @@ func wantReason(t testing.TB, err error, code codes.Code, want string) {
 // waitFor polls cond until it holds; the generous limit only guards against a hang.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never happened", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, what, cond)
 }

@@ -3,6 +3,7 @@ package facade_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -22,7 +23,6 @@ import (
 	facadev1 "github.com/andes-bank/andes/gen/andes/facade/v1"
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
-	"github.com/andes-bank/andes/simulators/corebank/faults"
 )
 
 func transfer(op, from, to string, amount int64) *facadev1.TransferRequest {
@@ -42,7 +42,7 @@ func refused(addr string) bool {
 
 func (s *stack) down(down bool) {
 	s.t.Helper()
-	s.knobs(func(f *faults.Settings) { f.Down, f.DownFor = down, 0 })
+	s.faults(fmt.Sprintf(`{"down":%t,"down_for":"0s"}`, down))
 	waitFor(s.t, "the core's edge going down or up", func() bool { return refused(s.coreAddr) == down })
 }
 
@@ -50,7 +50,7 @@ func TestSlowCoreDeadlinesHoldAndWritesArePending(t *testing.T) {
 	s := newStack(t, stackOptions{cfg: facade.Config{CoreReadTimeout: 300 * time.Millisecond,
 		CoreWriteTimeout: 300 * time.Millisecond, CoreResolveTimeout: 500 * time.Millisecond, BreakerFailures: 1000}})
 	maria, jose := s.demo.Customer("maria").Accounts[0].Number, s.demo.Customer("jose").Accounts[0].Number
-	s.knobs(func(f *faults.Settings) { f.Latency = 30 * time.Second })
+	s.faults(`{"latency":"30s"}`)
 
 	// The caller allows 10s; the facade's own deadline answers long before, and
 	// says why, instead of leaving the caller to time out.
@@ -72,7 +72,7 @@ func TestSlowCoreDeadlinesHoldAndWritesArePending(t *testing.T) {
 
 	// Once the core is quick again the operation resolves: the slowed request
 	// never reached the ledger.
-	s.knobs(func(f *faults.Settings) { f.Latency = 0 })
+	s.faults(`{"latency":"0s"}`)
 	g, err := s.client.GetTransaction(ctx(t), &facadev1.GetTransactionRequest{OperationId: op})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestBreakerOpensFailsWritesFastAndCloses(t *testing.T) {
 
 	// Every request answered 503: reads fail after their retries and trip
 	// the breaker.
-	s.knobs(func(f *faults.Settings) { f.ErrorShare = 1 })
+	s.faults(`{"error_share":1}`)
 	for i := 0; !s.svc.Core.BreakerOpen(); i++ {
 		if i == 10 {
 			t.Fatal("the breaker never opened")
@@ -105,7 +105,7 @@ func TestBreakerOpensFailsWritesFastAndCloses(t *testing.T) {
 		_, err := s.client.GetAccount(ctx(t), &facadev1.GetAccountRequest{AccountNumber: maria})
 		wantReason(t, err, codes.Unavailable, "DEPENDENCY_UNAVAILABLE")
 	}
-	s.knobs(func(f *faults.Settings) { f.ErrorShare = 0 })
+	s.faults(`{"error_share":0}`)
 
 	// While open, a write fails fast without reaching the core, even though
 	// the core would answer now.
@@ -188,7 +188,7 @@ func TestCoreDownServesStaleSnapshotsAndRefusesWrites(t *testing.T) {
 func TestErroringCoreRefusesWritesWithoutPosting(t *testing.T) {
 	s := newStack(t, stackOptions{cfg: facade.Config{BreakerFailures: 1000}})
 	maria, jose := s.demo.Customer("maria").Accounts[0].Number, s.demo.Customer("jose").Accounts[0].Number
-	s.knobs(func(f *faults.Settings) { f.ErrorShare = 1 })
+	s.faults(`{"error_share":1}`)
 
 	op := uuid.NewString()
 	_, err := s.client.Transfer(ctx(t), transfer(op, maria, jose, 900))
@@ -202,7 +202,7 @@ func TestErroringCoreRefusesWritesWithoutPosting(t *testing.T) {
 		t.Fatalf("a read was sent %d times, want 3 attempts", n)
 	}
 
-	s.knobs(func(f *faults.Settings) { f.ErrorShare = 0 })
+	s.faults(`{"error_share":0}`)
 	if n := s.postingsOf(app.Key("controller", op)); n != 0 {
 		t.Fatalf("%d postings of a refused write", n)
 	}
@@ -219,7 +219,7 @@ func TestTimeoutAfterPostingThenRetryPostsOnce(t *testing.T) {
 	maria, jose := s.demo.Customer("maria"), s.demo.Customer("jose")
 	from, to := maria.Accounts[0].Number, jose.Accounts[0].Number
 	before := balanceOf(s.mustSnapshot(maria.CoreNumber).GetSnapshot(), from)
-	s.knobs(func(f *faults.Settings) { f.TimeoutAfterPostShare, f.TimeoutStall = 1, time.Minute })
+	s.faults(`{"timeout_after_post_share":1,"timeout_stall":"1m"}`)
 
 	// The core posts, then never answers: the facade asks the operation's
 	// status with the same key and answers what the core did.
@@ -237,7 +237,7 @@ func TestTimeoutAfterPostingThenRetryPostsOnce(t *testing.T) {
 	}
 
 	// The caller, not trusting it, retries with the same operation id.
-	s.knobs(func(f *faults.Settings) { f.TimeoutAfterPostShare = 0 })
+	s.faults(`{"timeout_after_post_share":0}`)
 	r, err = s.client.Transfer(ctx(t), transfer(op, from, to, 4_200))
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,7 @@ import (
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
 	"github.com/google/uuid"
 
-	"github.com/andes-bank/andes/simulators/corebank/api"
-	"github.com/andes-bank/andes/simulators/corebank/faults"
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 )
 
 func TestSnapshotMissThenHit(t *testing.T) {
@@ -168,7 +167,7 @@ func TestConcurrentMissesMakeOneCoreCall(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	maria := s.demo.Customer("maria").CoreNumber
 	// A slow core keeps the first load in flight while the others arrive.
-	s.knobs(func(f *faults.Settings) { f.Latency = 300 * time.Millisecond })
+	s.faults(`{"latency":"300ms"}`)
 
 	const callers = 100
 	var (

@@ -72,5 +72,4 @@ replace (
 	github.com/andes-bank/andes/gen => ../gen
 	github.com/andes-bank/andes/platform => ../platform
 	github.com/andes-bank/andes/services => ../services
-	github.com/andes-bank/andes/simulators => ../simulators
 )

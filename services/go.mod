@@ -46,7 +46,6 @@ require (
 )
 
 require (
-	github.com/andes-bank/andes/simulators v0.0.0
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-oauth2/oauth2/v4 v4.5.4
 	github.com/golang-jwt/jwt/v5 v5.3.1
@@ -74,5 +73,3 @@ replace (
 	github.com/andes-bank/andes/gen => ../gen
 	github.com/andes-bank/andes/platform => ../platform
 )
-
-replace github.com/andes-bank/andes/simulators => ../simulators

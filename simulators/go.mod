@@ -3,6 +3,7 @@ module github.com/andes-bank/andes/simulators
 go 1.26.0
 
 require (
+	github.com/andes-bank/andes/facade v0.0.0
 	github.com/andes-bank/andes/platform v0.0.0
 	github.com/prometheus/client_golang v1.25.0
 	golang.org/x/sync v0.24.0
@@ -73,3 +74,5 @@ replace (
 )
 
 replace github.com/andes-bank/andes/services => ../services
+
+replace github.com/andes-bank/andes/facade => ../facade

@@ -8,20 +8,20 @@
 //	conn := p.Dial(t, "controller", "operator")   // gRPC + mTLS as an identity
 //	url := "http://" + p.Edge("bff-partner", "")  // an edge listener
 //
-// Building every binary takes a while the first time in a test binary; the Go
-// build cache makes later runs quick.
+// Building every binary (testenv.Build) takes a while the first time; the Go
+// build cache and the lasting folder of binaries make later runs quick.
 package platformtest
 
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -42,8 +42,7 @@ import (
 
 // Generous bounds against hangs, never assertions about speed.
 const (
-	buildTimeout = 15 * time.Minute
-	upTimeout    = 3 * time.Minute
+	upTimeout = 3 * time.Minute
 	// StepTimeout bounds one step of a test: a restart, a state change.
 	StepTimeout = time.Minute
 )
@@ -56,12 +55,6 @@ type Run struct {
 	Addrs                                   manifest.Addrs
 	Env                                     []string
 	Demo                                    *demo.Dataset
-}
-
-// built holds the binaries, built once per test binary.
-var built struct {
-	once sync.Once
-	err  error
 }
 
 // Up prepares a run, starts the supervisor and waits until every process is
@@ -91,21 +84,20 @@ func NewRun(t testing.TB) *Run {
 	if r.Demo, err = demo.Load(demoFile); err != nil {
 		t.Fatal(err)
 	}
-	built.once.Do(func() { built.err = withBinaries(func(dir string) error { return build(dir, r.Root, r.Manifest) }) })
-	if built.err != nil {
-		t.Fatal(built.err)
+	mains := make([]string, len(r.Manifest.Processes))
+	for i, p := range r.Manifest.Processes {
+		mains[i] = strings.TrimPrefix(p.Main, "./")
 	}
+	bins := testenv.Build(t, mains...)
 	dir := t.TempDir()
 	// Each run gets its own copy of the binaries, in a folder removed when the test
 	// ends, so a test may break a binary.
 	r.BinDir, r.LogDir, r.PKIDir = filepath.Join(dir, "bin"), filepath.Join(dir, "logs"), filepath.Join(dir, "pki")
-	if err := withBinaries(func(bins string) error {
-		if out, err := exec.Command("cp", "-a", bins, r.BinDir).CombinedOutput(); err != nil {
-			return fmt.Errorf("copying the binaries: %v\n%s", err, out)
-		}
-		return nil
-	}); err != nil {
+	if err := os.MkdirAll(r.BinDir, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", append(append([]string{"-a"}, bins...), r.BinDir+"/")...).CombinedOutput(); err != nil {
+		t.Fatalf("copying the binaries: %v\n%s", err, out)
 	}
 	if err := pki.Ensure(r.PKIDir, r.Manifest); err != nil {
 		t.Fatal(err)
@@ -189,48 +181,6 @@ func ownRedisDB(ctx context.Context, t testing.TB, base string) string {
 	}
 	t.Fatal("every Redis database is claimed by another run")
 	return ""
-}
-
-// withBinaries runs f on the lasting folder of built binaries while holding its
-// lock, so the test binaries of several packages take turns building into it and
-// never copy a binary another one is rewriting.
-func withBinaries(f func(dir string) error) error {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "andes", "platform-bin")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
-	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
-	return f(dir)
-}
-
-// build compiles every main of the manifest into dir, as `make build` does. go
-// build leaves a binary whose build ID is current alone, so the end-to-end packages
-// after the first skip the links.
-func build(dir, root string, m *manifest.Manifest) error {
-	args := []string{"build", "-o", dir + "/"}
-	for _, p := range m.Processes {
-		args = append(args, p.Main)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return nil
 }
 
 // Edge is the address of a process's edge listener; name may be empty when the
@@ -472,14 +422,9 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// WaitFor polls cond every 50 ms until it holds, failing the test after timeout.
+// WaitFor polls cond until it holds, failing the test after timeout
+// (testenv.Eventually, under the name the end-to-end tests use).
 func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(t, timeout, what, cond)
 }

@@ -126,3 +126,41 @@ func TestDatabaseNames(t *testing.T) {
 		}
 	}
 }
+
+func TestClock(t *testing.T) {
+	at := time.Date(2026, 3, 10, 14, 30, 0, 0, time.UTC)
+	c := NewClock(at)
+	if !c.Now().Equal(at) {
+		t.Fatalf("a still clock reads %v, want %v", c.Now(), at)
+	}
+	c.Advance(time.Hour)
+	if want := at.Add(time.Hour); !c.Now().Equal(want) {
+		t.Fatalf("after Advance: %v, want %v", c.Now(), want)
+	}
+
+	r := NewRunningClock()
+	r.Advance(48 * time.Hour)
+	if got := r.Now().Sub(time.Now()); got < 47*time.Hour || got > 49*time.Hour {
+		t.Fatalf("a running clock advanced 48h is %v ahead of real time", got)
+	}
+}
+
+// A main is built in its own module, so a test of one module can run another's
+// main without requiring that module.
+func TestModuleOf(t *testing.T) {
+	root := Checkout(t)
+	for main, want := range map[string]string{
+		"simulators/hsm/cmd/hsm":         "simulators",
+		"services/auth/cmd/auth":         "services",
+		"facade/cmd/facade":              "facade",
+		"monitor/cmd/supervisor":         "monitor",
+		"platform/testenv/no-such-thing": "platform",
+	} {
+		if got, err := moduleOf(root, main); err != nil || got != want {
+			t.Errorf("moduleOf(%s) = %q, %v; want %q", main, got, err, want)
+		}
+	}
+	if got, err := moduleOf(root, "deploy/demo"); err == nil {
+		t.Errorf("moduleOf(deploy/demo) = %q, want an error", got)
+	}
+}

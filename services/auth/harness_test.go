@@ -29,25 +29,6 @@ import (
 	"github.com/andes-bank/andes/services/auth/domain"
 )
 
-// clock is the server's clock in tests: real time plus an offset the test moves,
-// so Redis expiries (real time) and the server's decisions stay consistent.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
 // harness is auth running for real: its own process bootstrap (mTLS gRPC, admin,
 // edge), a fresh database, its own Redis prefix and NATS stream.
 type harness struct {
@@ -55,7 +36,7 @@ type harness struct {
 	svc   *auth.Service
 	base  string
 	grpc  string
-	clock *clock
+	clock *testenv.Clock
 	ds    *demo.Dataset
 	feed  tokens.Feed
 	pki   *pkitest.PKI
@@ -122,7 +103,7 @@ func start(t testing.TB, opts ...func(*harnessOptions)) *harness {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &clock{}, ds: demoData(t), feed: cfg.Feed(), pki: p, grpc: cfg.GRPCAddr}
+	h := &harness{t: t, clock: testenv.NewRunningClock(), ds: demoData(t), feed: cfg.Feed(), pki: p, grpc: cfg.GRPCAddr}
 	if o.sms {
 		h.sms = startSMS(t, p)
 		cfg.SMSEdgeAddr = h.sms.edge
@@ -416,13 +397,7 @@ func (h *harness) verifier(now func() time.Time) (*tokens.Verifier, *tokens.Revo
 // eventually polls cond until it holds, for effects that travel through NATS.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, 20*time.Second, what, cond)
 }
 
 func isRefused(err error, reason string) bool {

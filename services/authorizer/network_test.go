@@ -12,7 +12,6 @@ import (
 
 	"github.com/andes-bank/andes/services/authorizer/domain"
 	"github.com/andes-bank/andes/services/authorizer/iso8583"
-	hsmsim "github.com/andes-bank/andes/simulators/hsm"
 )
 
 // TestNetworkDecisionRules sends every DE39 rule through the ISO 8583 edge, with
@@ -147,10 +146,8 @@ func TestNetworkDecisionRules(t *testing.T) {
 	})
 	t.Run("96 when the HSM cannot verify", func(t *testing.T) {
 		k := s.issue(100_000, nil)
-		if err := s.hsmSvc.Faults().Set(hsmsim.FaultSettings{DisabledCommands: []string{"DC"}}); err != nil {
-			t.Fatal(err)
-		}
-		defer s.hsmSvc.Faults().Set(hsmsim.FaultSettings{})
+		s.hsm.SetFaults(t, `{"disabled_commands":["DC"]}`)
+		defer s.hsm.SetFaults(t, `{"disabled_commands":[]}`)
 		r := s.purchase(k, 1_000)
 		r.PINBlock = s.pinBlock(k.pan, testPIN)
 		c.expect(r, "96")

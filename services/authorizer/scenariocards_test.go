@@ -23,7 +23,7 @@ import (
 // a 0600 file, never in the answer; PINs set from PIN blocks; only scenario
 // cards and accounts reachable.
 func TestScenarioCardsAreIssuedThroughAPrivateFile(t *testing.T) {
-	st := authorizertest.Start(t)
+	st := authorizertest.Start(t, authorizertest.StartHSM(t))
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "cardnet", "scenario-cards.json")
 	srv := httptest.NewServer(demoadmin.Handler(st.Service.Cards, file, slog.New(slog.DiscardHandler)))

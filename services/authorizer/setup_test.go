@@ -2,7 +2,6 @@ package authorizer_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"path/filepath"
 	"testing"
@@ -17,32 +16,15 @@ import (
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/services/authorizer"
 	"github.com/andes-bank/andes/services/authorizer/app"
+	"github.com/andes-bank/andes/services/authorizer/authorizertest"
 	"github.com/andes-bank/andes/services/authorizer/iso8583"
-	hsmsim "github.com/andes-bank/andes/simulators/hsm"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // TestProcess runs the process as main does, from its environment: migrations,
 // the HSM, the demo card, card administration over mTLS and the ISO 8583 edge;
 // then stops it.
 func TestProcess(t *testing.T) {
-	hsmSvc, err := hsmsim.New(hsmsim.Config{Keys: hsmsim.DevKeys()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = hsmSvc.Serve(hln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := hsmSvc.Shutdown(ctx); err != nil && !errors.Is(err, protocol.ErrServerClosed) {
-			t.Error(err)
-		}
-	})
-
+	hsm := authorizertest.StartHSM(t)
 	p := pkitest.New(t, "authorizer", "migrator")
 	root := filepath.Join("..", "..")
 	demoFile := filepath.Join(root, "deploy", "demo", "demo.yaml")
@@ -52,7 +34,7 @@ func TestProcess(t *testing.T) {
 		"ANDES_GRPC_ADDR":     testenv.FreeAddr(t),
 		"ANDES_ADMIN_ADDR":    testenv.FreeAddr(t),
 		"ANDES_EDGE_ADDR":     edge,
-		"ANDES_HSM_EDGE_ADDR": hln.Addr().String(),
+		"ANDES_HSM_EDGE_ADDR": hsm.Addr,
 		"ANDES_TLS_CERT_FILE": p.Dir.CertFile("authorizer"),
 		"ANDES_TLS_KEY_FILE":  p.Dir.KeyFile("authorizer"),
 		"ANDES_TLS_CA_FILE":   p.Dir.CAFile(),
@@ -79,7 +61,10 @@ func TestProcess(t *testing.T) {
 		}
 	}()
 
-	var conn net.Conn
+	var (
+		conn net.Conn
+		err  error
+	)
 	deadline := time.Now().Add(answerTimeout)
 	for {
 		conn, err = net.Dial("tcp", edge)

@@ -14,40 +14,28 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/andes-bank/andes/platform/logging"
+	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/services/authorizer"
 	"github.com/andes-bank/andes/services/authorizer/authorizertest"
 	"github.com/andes-bank/andes/services/authorizer/domain"
 	"github.com/andes-bank/andes/services/authorizer/iso8583"
 	"github.com/andes-bank/andes/services/authorizer/ports/network"
-	hsmsim "github.com/andes-bank/andes/simulators/hsm"
 )
 
 // stack is the authorizer assembled for a test: a fresh database, the HSM
-// simulator over real TCP, the ISO 8583 edge on a loopback port.
+// simulator as a process over real TCP, the ISO 8583 edge on a loopback port.
 type stack struct {
-	st         *authorizertest.Stack
-	t          testing.TB
-	pool       *pgxpool.Pool
-	svc        *authorizer.Service
-	hsmSvc     *hsmsim.Service
-	hsmAddress string
-	edge       string
-	logs       *syncBuffer
-	codec      *iso8583.Codec
-	clock      *clock
-	stan       atomic.Int64
-	shutdown   func()
-}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
+	st       *authorizertest.Stack
+	t        testing.TB
+	pool     *pgxpool.Pool
+	svc      *authorizer.Service
+	hsm      authorizertest.HSM
+	edge     string
+	logs     *syncBuffer
+	codec    *iso8583.Codec
+	clock    *testenv.Clock
+	stan     atomic.Int64
+	shutdown func()
 }
 
 type syncBuffer struct {
@@ -72,29 +60,24 @@ var now0 = time.Date(2026, 3, 10, 14, 30, 0, 0, time.UTC)
 type stackOptions struct {
 	text    iso8583.TextEncoding
 	network network.Options
-	hsm     hsmsim.FaultSettings
 }
 
 func newStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
-	s := &stack{t: t, logs: &syncBuffer{}, codec: iso8583.NewCodec(o.text), clock: &clock{now: now0}}
+	s := &stack{t: t, logs: &syncBuffer{}, codec: iso8583.NewCodec(o.text), clock: testenv.NewClock(now0)}
 	if o.network.AuthorizationTimeout == 0 {
 		// A loaded test machine must not turn slow decisions into silence.
 		o.network.AuthorizationTimeout = answerTimeout
 	}
-	st := authorizertest.Start(t,
+	st := authorizertest.Start(t, authorizertest.StartHSM(t),
 		authorizertest.WithText(o.text),
 		authorizertest.WithNetwork(o.network),
-		authorizertest.WithHSMFaults(o.hsm),
 		authorizertest.WithClock(s.clock.Now),
 		authorizertest.WithLogger(logging.New(s.logs, "authorizer", slog.LevelDebug)))
 	s.st = st
-	s.pool, s.svc, s.hsmSvc, s.edge, s.shutdown = st.Pool, st.Service, st.HSM, st.ISOAddr(), st.Stop
-	s.hsmAddress = st.HSMAddr()
+	s.pool, s.svc, s.hsm, s.edge, s.shutdown = st.Pool, st.Service, st.HSM, st.ISOAddr(), st.Stop
 	return s
 }
-
-func (s *stack) hsmAddr() string { return s.hsmAddress }
 
 // card is a card issued through the use cases, with its PAN known to the test.
 type card struct {

@@ -16,7 +16,7 @@ func TestVaultKeysSurviveARestart(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	k := s.issue(0, nil)
 	ctx := context.Background()
-	h, err := hsm.Dial(ctx, s.hsmAddr())
+	h, err := hsm.Dial(ctx, s.hsm.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}

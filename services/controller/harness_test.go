@@ -1,8 +1,6 @@
 package controller_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -13,13 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,59 +53,19 @@ const (
 	redisDB = 11
 )
 
-var built struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// binaries builds the peers' mains once per test binary.
-func binaries(t testing.TB) string {
-	t.Helper()
-	built.once.Do(func() {
-		// A lasting folder: go build leaves an up-to-date binary alone, so later
-		// runs skip the links.
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		built.dir = filepath.Join(cache, "andes", "controller-test-bin")
-		if built.err = os.MkdirAll(built.dir, 0o755); built.err != nil {
-			return
-		}
-		// Two test binaries building at once take turns.
-		lock, err := os.OpenFile(filepath.Join(built.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-		if err != nil {
-			built.err = err
-			return
-		}
-		defer lock.Close()
-		if built.err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); built.err != nil {
-			return
-		}
-		defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
-		cmd := exec.Command("go", "build", "-o", built.dir+"/",
-			"github.com/andes-bank/andes/simulators/corebank/cmd/corebank",
-			"github.com/andes-bank/andes/simulators/sms/cmd/sms",
-			"github.com/andes-bank/andes/facade/cmd/facade",
-			"github.com/andes-bank/andes/services/customer/cmd/customer",
-			"github.com/andes-bank/andes/services/auth/cmd/auth")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.dir
+// peers are the mains the controller's tests run as processes.
+var peers = []string{
+	"simulators/corebank/cmd/corebank",
+	"simulators/sms/cmd/sms",
+	"facade/cmd/facade",
+	"services/customer/cmd/customer",
+	"services/auth/cmd/auth",
 }
 
 type proc struct {
-	name        string
 	grpc, admin string
 	edge        string
-	log         string
-	exited      chan struct{} // closed when the process ended; nil in-process
+	*testenv.Process
 }
 
 // stack is everything the controller needs, running.
@@ -136,7 +90,8 @@ func start(t *testing.T) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin := binaries(t)
+	// One go build per module for every peer, rather than one per peer.
+	testenv.Build(t, peers...)
 	ds, err := demo.Load(demoFile)
 	if err != nil {
 		t.Fatal(err)
@@ -169,26 +124,23 @@ func start(t *testing.T) *stack {
 	t.Cleanup(jwks.Close)
 	s.issuer = jwks.URL
 
-	common := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ANDES_LOG_LEVEL=WARN",
-		"ANDES_DEMO_FILE=" + abs(t, demoFile), "ANDES_SHUTDOWN_TIMEOUT=2s"}
-	corebank := s.spawn(bin, "corebank", true, append(common, "DATABASE_URL="+s.dbURL, "ANDES_COREBANK_TIMEOUT_STALL=4s"))
-	sms := s.spawn(bin, "sms", true, common)
+	common := []string{"ANDES_LOG_LEVEL=WARN", "ANDES_DEMO_FILE=" + abs(t, demoFile), "ANDES_SHUTDOWN_TIMEOUT=2s"}
+	corebank := s.spawn(peers[0], "corebank", true, append(common, "DATABASE_URL="+s.dbURL, "ANDES_COREBANK_TIMEOUT_STALL=4s"))
+	sms := s.spawn(peers[1], "sms", true, common)
 	s.smsEdge = sms.edge
-	facade := s.spawn(bin, "facade", false, append(common, "REDIS_URL="+redisURL, "ANDES_COREBANK_EDGE_ADDR="+corebank.edge,
+	facade := s.spawn(peers[2], "facade", false, append(common, "REDIS_URL="+redisURL, "ANDES_COREBANK_EDGE_ADDR="+corebank.edge,
 		"ANDES_FACADE_CORE_WRITE_TIMEOUT=3s", "ANDES_FACADE_CORE_RESOLVE_TIMEOUT=3s", "ANDES_FACADE_BREAKER_OPEN_FOR=200ms"))
-	customer := s.spawn(bin, "customer", false, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL,
+	customer := s.spawn(peers[3], "customer", false, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL,
 		"ANDES_FACADE_ADDR="+facade.grpc, "ANDES_AUTH_ISSUER="+s.issuer))
-	auth := s.spawn(bin, "auth", true, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL, "REDIS_URL="+redisURL,
-		"ANDES_SMS_EDGE_ADDR="+sms.edge, "ANDES_CUSTOMER_ADDR="+customer.grpc,
-		// Auth announces revocations on the platform's default feed, the one the
-		// customer service and the controller follow: it creates that stream, so
-		// their verifiers catch up on a fresh NATS too (they answered "token
-		// verification unavailable" until some other test had created it).
-		"ANDES_BFF_WEB_EDGE_ADDR="+testenv.FreeAddr(t)))
+	// Auth announces revocations on the default feed: the customer service and
+	// the controller follow only that one, and verify no token until they have
+	// caught up with it.
+	auth := s.spawn(peers[4], "auth", true, append(common, "DATABASE_URL="+s.dbURL, "NATS_URL="+s.natsURL, "REDIS_URL="+redisURL,
+		"ANDES_SMS_EDGE_ADDR="+sms.edge, "ANDES_CUSTOMER_ADDR="+customer.grpc, "ANDES_BFF_WEB_EDGE_ADDR="+testenv.FreeAddr(t)))
 	for _, p := range []*proc{corebank, sms, facade, customer, auth} {
 		began := time.Now()
-		s.waitReady(p)
-		t.Logf("%s ready after another %v", p.name, time.Since(began).Round(time.Millisecond))
+		p.WaitReady(t)
+		t.Logf("%s ready after another %v", p.Name, time.Since(began).Round(time.Millisecond))
 	}
 	// The customer identity may read accounts at the facade (the operator may not).
 	s.facade = facadev1.NewFacadeServiceClient(s.dial(facade.grpc, "customer", "facade"))
@@ -242,7 +194,7 @@ func (s *stack) startController(o controllerOptions) string {
 			t.Error("controller did not stop")
 		}
 	})
-	s.waitReady(&proc{name: name, admin: cfg.AdminAddr})
+	testenv.WaitReady(t, name, cfg.AdminAddr)
 	return cfg.GRPCAddr
 }
 
@@ -272,91 +224,16 @@ func abs(t testing.TB, p string) string {
 	return a
 }
 
-// spawn starts a peer process with the environment the manifest would give it.
-func (s *stack) spawn(bin, name string, edge bool, env []string) *proc {
-	t := s.t
-	p := &proc{name: name, grpc: testenv.FreeAddr(t), admin: testenv.FreeAddr(t), log: filepath.Join(t.TempDir(), name+".log")}
-	env = append(append([]string{}, env...), "ANDES_NAME="+name, "ANDES_GRPC_ADDR="+p.grpc, "ANDES_ADMIN_ADDR="+p.admin,
-		"ANDES_TLS_CERT_FILE="+s.pki.Dir.CertFile(name), "ANDES_TLS_KEY_FILE="+s.pki.Dir.KeyFile(name),
-		"ANDES_TLS_CA_FILE="+s.pki.Dir.CAFile(), "ANDES_POLICY_FILE="+abs(t, root+"/deploy/policies/"+name+".json"))
-	if edge {
-		p.edge = testenv.FreeAddr(t)
-		env = append(env, "ANDES_EDGE_ADDR="+p.edge)
-	}
-	logf, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(filepath.Join(bin, name))
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p.exited = make(chan struct{})
-	go func() { _ = cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-		logf.Close()
-		if t.Failed() {
-			raw, _ := os.ReadFile(p.log)
-			t.Logf("%s log (tail):\n%s", name, tail(raw, 40))
-		}
-	})
-	s.procs[name] = p
-	return p
+// spawn starts a peer process from its main with the environment the manifest
+// would give it.
+func (s *stack) spawn(main, name string, edge bool, env []string) *proc {
+	p := testenv.StartProcess(s.t, testenv.ProcessSpec{Name: name, Main: main, PKI: s.pki, Edge: edge, Env: env})
+	s.procs[name] = &proc{grpc: p.GRPC, admin: p.Admin, edge: p.Edge, Process: p}
+	return s.procs[name]
 }
 
-func tail(raw []byte, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// waitReady polls the admin listener's /readyz.
-func (s *stack) waitReady(p *proc) {
-	s.t.Helper()
-	eventually(s.t, 3*time.Minute, p.name+" ready", func() bool {
-		if p.exited != nil {
-			select {
-			case <-p.exited:
-				raw, _ := os.ReadFile(p.log)
-				s.t.Fatalf("%s exited:\n%s", p.name, tail(raw, 40))
-			default:
-			}
-		}
-		resp, err := http.Get("http://" + p.admin + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-}
-
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// eventually is the test kit's poll, under the name this package's tests use.
+var eventually = testenv.Eventually
 
 func (s *stack) dial(addr, identity, peer string) *grpc.ClientConn {
 	s.t.Helper()

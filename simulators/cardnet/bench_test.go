@@ -32,7 +32,7 @@ type benchStack struct {
 
 func newBenchStack(b *testing.B, conns int, dbConns int32) *benchStack {
 	b.Helper()
-	stack := authorizertest.Start(b, authorizertest.WithDBConns(dbConns))
+	stack := authorizertest.Start(b, authorizertest.StartHSM(b), authorizertest.WithDBConns(dbConns))
 	ctx := context.Background()
 	limits := &domain.Limits{PerTransaction: 1_000_000, Rolling30Days: 1_000_000_000_000, DailyATMCount: 100}
 	cards := make([]terminal.Card, 0, benchCards)

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/bench"
 	"github.com/andes-bank/andes/simulators/corebank/faults"
 )

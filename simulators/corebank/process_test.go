@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/platform/config"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/simulators/corebank"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 )
 
 // TestTheProcessRunsOnTheChassis starts the process as main does (configuration

@@ -16,11 +16,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/platform/checkdigit"
 	"github.com/andes-bank/andes/platform/idempotency"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
 	"github.com/andes-bank/andes/platform/postgres"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/domain"
 	"github.com/andes-bank/andes/simulators/corebank/faults"
 )

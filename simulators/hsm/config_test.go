@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	"github.com/andes-bank/andes/simulators/hsm"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 func env(vars map[string]string) func(string) string {

@@ -1,5 +1,5 @@
 // Package hsm is the payment HSM simulator: it holds the card keys and
-// answers the host command protocol of package protocol with the cryptography
+// answers the host command protocol of its users (platform/hsm) with the cryptography
 // of package paycrypto.
 //
 // # Keys

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	"github.com/andes-bank/andes/simulators/faults"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // FaultSettings make the simulator misbehave on purpose, so that callers'

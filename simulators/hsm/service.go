@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
+	protocol "github.com/andes-bank/andes/platform/hsm"
 )
 
 // Service is the simulator assembled: engine, fault knobs and protocol

@@ -4,17 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	"github.com/andes-bank/andes/simulators/hsm"
 	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // A card of the demo kind: PIN 4524, its PVV under the dev PVK, expiry Dec 2029.
@@ -66,13 +71,13 @@ func testContext(t testing.TB) context.Context {
 
 // pinBlock builds what a terminal would send, under the dev ZPK that the card
 // network simulator shares with the HSM.
-func pinBlock(t testing.TB, pin, pan string) paycrypto.PINBlock {
+func pinBlock(t testing.TB, pin, pan string) protocol.PINBlock {
 	t.Helper()
 	b, err := paycrypto.EncryptPINBlock(hsm.DevKeys().ZPK, pin, pan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return protocol.PINBlock(b)
 }
 
 func TestDevKeysCheckValues(t *testing.T) {
@@ -101,7 +106,7 @@ func TestPINOverTCP(t *testing.T) {
 	underOtherKey, _ := paycrypto.EncryptPINBlock(otherZPK, testPIN, testPAN)
 	tests := []struct {
 		name    string
-		block   paycrypto.PINBlock
+		block   protocol.PINBlock
 		pvv     string
 		want    bool
 		wantErr error
@@ -110,7 +115,7 @@ func TestPINOverTCP(t *testing.T) {
 		{"wrong PIN", pinBlock(t, "4525", testPAN), pvv, false, nil},
 		{"right PIN, longer", pinBlock(t, testPIN+"99", testPAN), pvv, true, nil}, // Visa PVV uses the first 4 digits
 		{"PIN block for another card", pinBlock(t, testPIN, "4761340000000027"), pvv, false, nil},
-		{"PIN block under another ZPK", underOtherKey, pvv, false, paycrypto.ErrInvalidPINBlock},
+		{"PIN block under another ZPK", protocol.PINBlock(underOtherKey), pvv, false, protocol.ErrInvalidPINBlock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,12 +123,12 @@ func TestPINOverTCP(t *testing.T) {
 			if tt.wantErr != nil {
 				// Under another key the block decodes to garbage: 20 or, when
 				// only the length nibble is off, 24.
-				if !errors.Is(err, paycrypto.ErrInvalidPINBlock) && !errors.Is(err, paycrypto.ErrInvalidPIN) {
+				if !errors.Is(err, protocol.ErrInvalidPINBlock) && !errors.Is(err, protocol.ErrInvalidPINLength) {
 					t.Fatalf("err = %v, want an invalid PIN block", err)
 				}
 				return
 			}
-			if err != nil && !errors.Is(err, paycrypto.ErrInvalidPINBlock) {
+			if err != nil && !errors.Is(err, protocol.ErrInvalidPINBlock) {
 				t.Fatal(err)
 			}
 			if ok != tt.want {
@@ -138,7 +143,7 @@ func TestCVVOverTCP(t *testing.T) {
 	ctx := testContext(t)
 
 	// Issuance: CVV2 for the card's back, shown once.
-	cvv2, err := c.GenerateCVV(ctx, protocol.GenerateCVVRequest{PAN: testPAN, Expiry: testExpiry, ServiceCode: paycrypto.ServiceCodeCVV2})
+	cvv2, err := c.GenerateCVV(ctx, protocol.GenerateCVVRequest{PAN: testPAN, Expiry: testExpiry, ServiceCode: protocol.ServiceCodeCVV2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +156,9 @@ func TestCVVOverTCP(t *testing.T) {
 		name, expiry, serviceCode, cvv string
 		want                           bool
 	}{
-		{"right CVV2", testExpiry, paycrypto.ServiceCodeCVV2, cvv2, true},
-		{"wrong CVV2", testExpiry, paycrypto.ServiceCodeCVV2, wrongCVV2, false},
-		{"right CVV2, wrong expiry", "2911", paycrypto.ServiceCodeCVV2, cvv2, false},
+		{"right CVV2", testExpiry, protocol.ServiceCodeCVV2, cvv2, true},
+		{"wrong CVV2", testExpiry, protocol.ServiceCodeCVV2, wrongCVV2, false},
+		{"right CVV2, wrong expiry", "2911", protocol.ServiceCodeCVV2, cvv2, false},
 		{"stripe CVV", testExpiry, "201", stripe, true},
 	}
 	for _, tt := range tests {
@@ -181,12 +186,12 @@ func TestKeyWrapOverTCP(t *testing.T) {
 	if err != nil || !bytes.Equal(k.Key, dek) || k.KEKVersion != 1 {
 		t.Fatalf("UnwrapKey = %v, %v", k, err)
 	}
-	if _, err := c.UnwrapKey(ctx, protocol.UnwrapKeyRequest{Label: "customer/pan", Wrapped: w.Wrapped}); !errors.Is(err, paycrypto.ErrUnwrapFailed) {
+	if _, err := c.UnwrapKey(ctx, protocol.UnwrapKeyRequest{Label: "customer/pan", Wrapped: w.Wrapped}); !errors.Is(err, protocol.ErrUnwrapFailed) {
 		t.Fatalf("other label: err = %v", err)
 	}
 	tampered := bytes.Clone(w.Wrapped)
 	tampered[len(tampered)-1] ^= 1
-	if _, err := c.UnwrapKey(ctx, protocol.UnwrapKeyRequest{Label: "authorizer/pan", Wrapped: tampered}); !errors.Is(err, paycrypto.ErrUnwrapFailed) {
+	if _, err := c.UnwrapKey(ctx, protocol.UnwrapKeyRequest{Label: "authorizer/pan", Wrapped: tampered}); !errors.Is(err, protocol.ErrUnwrapFailed) {
 		t.Fatalf("tampered: err = %v", err)
 	}
 }
@@ -375,4 +380,44 @@ func BenchmarkVerifyPINLoopbackPipelined(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The PIN pad on the admin listener builds the block a terminal would send: the
+// HSM verifies it, and refuses to build one from a PIN that is not one.
+func TestPINPad(t *testing.T) {
+	svc, c, _ := startHSM(t, hsm.FaultSettings{})
+	ctx := testContext(t)
+	pad := httptest.NewServer(svc.PINPadHandler())
+	t.Cleanup(pad.Close)
+	post := func(body string) (int, string) {
+		resp, err := http.Post(pad.URL, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			PINBlock string `json:"pin_block"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out.PINBlock
+	}
+
+	code, hexBlock := post(`{"pan":"` + testPAN + `","pin":"` + testPIN + `"}`)
+	if code != http.StatusOK {
+		t.Fatalf("PIN pad answered %d", code)
+	}
+	raw, err := hex.DecodeString(hexBlock)
+	if err != nil || len(raw) != 8 {
+		t.Fatalf("pin_block %q is not 8 bytes of hex", hexBlock)
+	}
+	if want := pinBlock(t, testPIN, testPAN); protocol.PINBlock(raw) != want {
+		t.Errorf("PIN pad block %X, want %X", raw, want)
+	}
+	ok, err := c.VerifyPIN(ctx, protocol.VerifyPINRequest{PINBlock: protocol.PINBlock(raw), PAN: testPAN, PVKI: 1, PVV: mustPVV(t, testPIN)})
+	if err != nil || !ok {
+		t.Errorf("VerifyPIN of the PIN pad's block: %v, %v", ok, err)
+	}
+	if code, _ := post(`{"pan":"` + testPAN + `","pin":"12"}`); code != http.StatusBadRequest {
+		t.Errorf("a 2-digit PIN: %d, want 400", code)
+	}
 }

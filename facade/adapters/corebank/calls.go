@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/facade/domain"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 )
 
 func path(parts ...string) string {

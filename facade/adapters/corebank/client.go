@@ -1,5 +1,5 @@
 // Package corebank is the facade's client of the core banking system's JSON API
-// (simulators/corebank/api, version 2) over HTTPS with mutual TLS: the one place
+// (package api, version 2) over HTTPS with mutual TLS: the one place
 // that knows the core's paths, JSON and error codes and turns them into the
 // facade's domain errors, with a deadline on every call, retries with backoff and
 // jitter only where a retry cannot post twice, and a circuit breaker so that
@@ -26,9 +26,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/facade/domain"
 	"github.com/andes-bank/andes/platform/backoff"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 )
 
 // Options configure the client. Zero values take the defaults named.

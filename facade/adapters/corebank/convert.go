@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/facade/domain"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 )
 
 // businessZone is the core's business time zone (Peru, UTC-5 all year): value

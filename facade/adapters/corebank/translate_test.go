@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/facade/domain"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 )
 
 func body(code api.Code, details map[string]string) []byte {

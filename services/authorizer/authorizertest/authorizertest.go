@@ -1,7 +1,8 @@
 // Package authorizertest runs the real card authorizer in-process for other
 // packages' tests and benchmarks: a fresh PostgreSQL database (platform/testenv),
-// the HSM simulator over real TCP and the ISO 8583 edge on a loopback port, with
-// cards issued for the test whose PAN, expiry, CVV2 and PIN the test knows.
+// an HSM simulator the caller started (StartHSM runs one as a process) over real
+// TCP, and the ISO 8583 edge on a loopback port, with cards issued for the test
+// whose PAN, expiry, CVV2 and PIN the test knows.
 //
 // The clear PAN reaches the test through the service's own vault, in process:
 // card administration over gRPC never returns one (PCI DSS 3.4: the issuing
@@ -11,7 +12,6 @@ package authorizertest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -31,9 +31,6 @@ import (
 	"github.com/andes-bank/andes/services/authorizer/domain"
 	"github.com/andes-bank/andes/services/authorizer/iso8583"
 	"github.com/andes-bank/andes/services/authorizer/ports/network"
-	hsmsim "github.com/andes-bank/andes/simulators/hsm"
-	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // DefaultPIN is the PIN IssueCard sets unless told otherwise.
@@ -51,11 +48,9 @@ type Stack struct {
 	Pool *pgxpool.Pool
 	// HSM is the HSM simulator the authorizer talks to, for turning its fault
 	// knobs during a test.
-	HSM     *hsmsim.Service
-	hsmAddr string
-	stop    func()
-	zpk     *paycrypto.DESKey
-	seq     atomic.Int64
+	HSM  HSM
+	stop func()
+	seq  atomic.Int64
 }
 
 type options struct {
@@ -65,7 +60,6 @@ type options struct {
 	network  network.Options
 	bin      string
 	logger   *slog.Logger
-	faults   hsmsim.FaultSettings
 	customer string
 }
 
@@ -87,11 +81,9 @@ func WithNetwork(n network.Options) Option { return func(o *options) { o.network
 // WithLogger sends the authorizer's logs to l (default discarded).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithHSMFaults makes the HSM simulator misbehave.
-func WithHSMFaults(f hsmsim.FaultSettings) Option { return func(o *options) { o.faults = f } }
-
-// Start runs the authorizer until the test ends.
-func Start(tb testing.TB, opts ...Option) *Stack {
+// Start runs the authorizer, talking to the HSM simulator sim, until the test
+// ends.
+func Start(tb testing.TB, sim HSM, opts ...Option) *Stack {
 	tb.Helper()
 	o := options{text: iso8583.ASCII, now: time.Now, conns: 16, bin: "476134", customer: "6f1c2f8e-0000-4000-8000-000000000001"}
 	for _, f := range opts {
@@ -108,21 +100,7 @@ func Start(tb testing.TB, opts ...Option) *Stack {
 		tb.Fatal(err)
 	}
 
-	hsmSvc, err := hsmsim.New(hsmsim.Config{Keys: hsmsim.DevKeys(), Faults: o.faults}, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	hln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	hsmDone := make(chan error, 1)
-	go func() { hsmDone <- hsmSvc.Serve(hln) }()
-	h, err := hsm.Dial(ctx, hln.Addr().String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	zpk, err := paycrypto.ParseDESKey(hsmsim.DevZPK)
+	h, err := hsm.Dial(ctx, sim.Addr)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -156,25 +134,17 @@ func Start(tb testing.TB, opts ...Option) *Stack {
 				tb.Errorf("authorizertest: serve: %v", err)
 			}
 			h.Close()
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			_ = hsmSvc.Shutdown(sctx)
-			if err := <-hsmDone; !errors.Is(err, protocol.ErrServerClosed) {
-				tb.Errorf("authorizertest: hsm: %v", err)
-			}
 		})
 	}
 	tb.Cleanup(stop)
 	return &Stack{tb: tb, text: o.text, isoAddr: ln.Addr().String(), dsn: dsn, Service: svc, Pool: pool,
-		HSM: hsmSvc, hsmAddr: hln.Addr().String(), stop: stop, zpk: zpk}
+		HSM: sim, stop: stop}
 }
 
-// Stop shuts the edge and the HSM down before the test ends (a restart test);
-// the test's cleanup does it otherwise. Calling it twice is harmless.
+// Stop shuts the edge and the connection to the HSM down before the test ends
+// (a restart test); the test's cleanup does it otherwise. Calling it twice is
+// harmless.
 func (s *Stack) Stop() { s.stop() }
-
-// HSMAddr is the HSM simulator's host-protocol address.
-func (s *Stack) HSMAddr() string { return s.hsmAddr }
 
 // ISOAddr is the ISO 8583 edge's address.
 func (s *Stack) ISOAddr() string { return s.isoAddr }
@@ -256,14 +226,10 @@ func (s *Stack) PAN(ctx context.Context, cardID string) (string, error) {
 }
 
 // PINBlock is pin for pan as the network sends it: ISO 9564 format 0 under the
-// development zone PIN key.
+// HSM's zone PIN key.
 func (s *Stack) PINBlock(pan, pin string) []byte {
 	s.tb.Helper()
-	b, err := paycrypto.EncryptPINBlock(s.zpk, pin, pan)
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	return b[:]
+	return s.HSM.PINBlock(s.tb, pan, pin)
 }
 
 // SetPIN sets the card's PIN through the use case, from a PIN block.

@@ -34,7 +34,7 @@ func (l *issuerLedger) Balances(ctx context.Context, c terminal.Card) (available
 }
 
 func runAgainstInProcess(t *testing.T, enc iso8583.TextEncoding) {
-	stack := authorizertest.Start(t, authorizertest.WithText(enc))
+	stack := authorizertest.Start(t, authorizertest.StartHSM(t), authorizertest.WithText(enc))
 	ctx := context.Background()
 	ledger := &issuerLedger{stack: stack, cards: map[string]authorizertest.Card{}}
 	var cards []terminal.Card

@@ -3,7 +3,7 @@ package ports
 import (
 	"time"
 
-	"github.com/andes-bank/andes/simulators/corebank/api"
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/domain"
 )
 

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/andes-bank/andes/simulators/corebank/api"
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/faults"
 )
 

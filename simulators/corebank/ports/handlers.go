@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/andes-bank/andes/simulators/corebank/api"
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/app"
 	"github.com/andes-bank/andes/simulators/corebank/domain"
 )

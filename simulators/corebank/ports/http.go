@@ -20,9 +20,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/andes-bank/andes/facade/adapters/corebank/api"
 	"github.com/andes-bank/andes/platform/idempotency"
 	"github.com/andes-bank/andes/platform/pki"
-	"github.com/andes-bank/andes/simulators/corebank/api"
 	"github.com/andes-bank/andes/simulators/corebank/app"
 	"github.com/andes-bank/andes/simulators/corebank/domain"
 	"github.com/andes-bank/andes/simulators/corebank/faults"

@@ -1,7 +1,7 @@
-// Package hsm is the authorizer's client of the payment HSM (simulators/hsm's host
-// command protocol): PIN and CVV verification, PVV and CVV generation, and the
-// wrapping of the data keys that protect PANs. It turns the protocol's errors into
-// the domain's.
+// Package hsm is the authorizer's client of the payment HSM (the host command
+// protocol of platform/hsm): PIN and CVV verification, PVV and CVV generation,
+// and the wrapping of the data keys that protect PANs. It turns the protocol's
+// errors into the domain's.
 package hsm
 
 import (
@@ -9,9 +9,8 @@ import (
 	"errors"
 	"fmt"
 
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	"github.com/andes-bank/andes/services/authorizer/domain"
-	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // Client talks to the HSM over one pipelined connection.
@@ -33,13 +32,13 @@ func (h *Client) Close() error { return h.c.Close() }
 
 // VerifyPIN checks an encrypted PIN block against a PVV.
 func (h *Client) VerifyPIN(ctx context.Context, block []byte, pan string, pvki int, pvv string) (bool, error) {
-	var b paycrypto.PINBlock
+	var b protocol.PINBlock
 	if len(block) != len(b) {
 		return false, domain.ErrInvalidPINBlock
 	}
 	copy(b[:], block)
 	ok, err := h.c.VerifyPIN(ctx, protocol.VerifyPINRequest{PINBlock: b, PAN: pan, PVKI: pvki, PVV: pvv})
-	if errors.Is(err, paycrypto.ErrInvalidPINBlock) || errors.Is(err, paycrypto.ErrInvalidPIN) {
+	if errors.Is(err, protocol.ErrInvalidPINBlock) || errors.Is(err, protocol.ErrInvalidPINLength) {
 		// A block that does not decrypt to a PIN for this card is a wrong PIN
 		// from the cardholder's point of view.
 		return false, nil
@@ -49,8 +48,8 @@ func (h *Client) VerifyPIN(ctx context.Context, block []byte, pan string, pvki i
 
 // VerifyCVV2 checks the CVV2 a cardholder typed.
 func (h *Client) VerifyCVV2(ctx context.Context, pan, expiry, cvv string) (bool, error) {
-	ok, err := h.c.VerifyCVV(ctx, protocol.VerifyCVVRequest{PAN: pan, Expiry: expiry, ServiceCode: paycrypto.ServiceCodeCVV2, CVV: cvv})
-	if errors.Is(err, paycrypto.ErrInvalidInput) {
+	ok, err := h.c.VerifyCVV(ctx, protocol.VerifyCVVRequest{PAN: pan, Expiry: expiry, ServiceCode: protocol.ServiceCodeCVV2, CVV: cvv})
+	if errors.Is(err, protocol.ErrInvalidInput) {
 		return false, nil // a CVV2 of the wrong shape is a wrong one
 	}
 	return ok, wrap(err)
@@ -58,19 +57,19 @@ func (h *Client) VerifyCVV2(ctx context.Context, pan, expiry, cvv string) (bool,
 
 // GenerateCVV2 computes the CVV2 printed on a new card.
 func (h *Client) GenerateCVV2(ctx context.Context, pan, expiry string) (string, error) {
-	cvv, err := h.c.GenerateCVV(ctx, protocol.GenerateCVVRequest{PAN: pan, Expiry: expiry, ServiceCode: paycrypto.ServiceCodeCVV2})
+	cvv, err := h.c.GenerateCVV(ctx, protocol.GenerateCVVRequest{PAN: pan, Expiry: expiry, ServiceCode: protocol.ServiceCodeCVV2})
 	return cvv, wrap(err)
 }
 
 // ComputePVV derives the PVV of the PIN inside an encrypted PIN block.
 func (h *Client) ComputePVV(ctx context.Context, block []byte, pan string, pvki int) (string, error) {
-	var b paycrypto.PINBlock
+	var b protocol.PINBlock
 	if len(block) != len(b) {
 		return "", domain.ErrInvalidPINBlock
 	}
 	copy(b[:], block)
 	pvv, err := h.c.ComputePVV(ctx, protocol.ComputePVVRequest{PINBlock: b, PAN: pan, PVKI: pvki})
-	if errors.Is(err, paycrypto.ErrInvalidPINBlock) || errors.Is(err, paycrypto.ErrInvalidPIN) ||
+	if errors.Is(err, protocol.ErrInvalidPINBlock) || errors.Is(err, protocol.ErrInvalidPINLength) ||
 		errors.Is(err, protocol.ErrUnsupportedPINFormat) {
 		return "", domain.ErrInvalidPINBlock
 	}

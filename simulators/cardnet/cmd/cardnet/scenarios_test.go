@@ -31,7 +31,7 @@ func fastNetwork(t *testing.T) {
 // checked, a table is printed, and no card number is left on disk or printed.
 func TestScenariosCommandRunsEveryScenarioAgainstTheAuthorizer(t *testing.T) {
 	fastNetwork(t)
-	st := authorizertest.Start(t)
+	st := authorizertest.Start(t, authorizertest.StartHSM(t))
 	file := filepath.Join(t.TempDir(), "scenario-cards.json")
 	admin := httptest.NewServer(demoadmin.Handler(st.Service.Cards, file, slog.New(slog.DiscardHandler)))
 	t.Cleanup(admin.Close)

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/andes-bank/andes/platform/config"
+	protocol "github.com/andes-bank/andes/platform/hsm"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/simulators/hsm"
-	"github.com/andes-bank/andes/simulators/hsm/protocol"
 )
 
 // configuration is what the chassis reads; package hsm reads its keys and fault
@@ -44,6 +44,8 @@ func main() {
 		// Faults are set at start (ANDES_HSM_LATENCY, ...) and turned at run time
 		// on the loopback admin listener: GET/PUT /faults.
 		p.HandleAdmin("/faults", svc.FaultsHandler())
+		// Tests of the issuer build PIN blocks here, as the network's PIN pad.
+		p.HandleAdmin("/pin-blocks", svc.PINPadHandler())
 
 		keys := hcfg.Keys
 		p.Logger.Info("hsm keys loaded",

@@ -1,21 +1,19 @@
-package protocol
+package hsm
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-
-	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
 )
 
 // Backend carries out the HSM's commands. The simulator's engine implements
 // it in process and [Client] implements it across the network, so a consumer
 // that declares the subset it needs can use either.
 //
-// A verification that does not match is (false, nil). Errors are
-// paycrypto's sentinels or this package's (ErrDisabled, ErrInternalFailure,
-// ErrUnsupportedPINFormat), possibly wrapped; from a Client they come as
-// *Error, which unwraps to the same sentinels.
+// A verification that does not match is (false, nil). Errors are this
+// package's sentinels (ErrInvalidPINBlock, ErrDisabled, ...), possibly
+// wrapped; from a Client they come as *Error, which unwraps to the same
+// sentinels.
 type Backend interface {
 	Diagnostics(ctx context.Context) (Diagnostics, error)
 	VerifyPIN(ctx context.Context, r VerifyPINRequest) (bool, error)
@@ -25,6 +23,20 @@ type Backend interface {
 	WrapKey(ctx context.Context, r WrapKeyRequest) (WrappedKey, error)
 	UnwrapKey(ctx context.Context, r UnwrapKeyRequest) (DataKey, error)
 }
+
+// PINBlock is an encrypted PIN block: ISO 9564-1 format 0 under the zone PIN
+// key the HSM shares with the card network. Only the HSM can read the PIN in it.
+type PINBlock [8]byte
+
+// Service codes of the CVV commands: the CVV2 printed on a card, and the iCVV
+// in a chip's track 2 equivalent.
+const (
+	ServiceCodeCVV2 = "000"
+	ServiceCodeICVV = "999"
+)
+
+// MaxLabelLen bounds the label a wrapped key is bound to.
+const MaxLabelLen = 64
 
 // Diagnostics is the answer to NC: enough to check both ends of a link hold
 // the same keys, without showing them.
@@ -39,7 +51,7 @@ type Diagnostics struct {
 // VerifyPINRequest asks whether the PIN in an encrypted PIN block matches the
 // card's PIN verification value (payShield DC/EC).
 type VerifyPINRequest struct {
-	PINBlock paycrypto.PINBlock // ISO 9564 format 0, under the zone PIN key
+	PINBlock PINBlock // ISO 9564 format 0, under the zone PIN key
 	PAN      string
 	PVKI     int    // PIN verification key index, 0–9
 	PVV      string // the card's 4-digit PVV
@@ -48,13 +60,13 @@ type VerifyPINRequest struct {
 // ComputePVVRequest asks for the PVV of the PIN in an encrypted PIN block:
 // how a PIN is set without the issuer seeing it (payShield FW/DG).
 type ComputePVVRequest struct {
-	PINBlock paycrypto.PINBlock
+	PINBlock PINBlock
 	PAN      string
 	PVKI     int
 }
 
 // VerifyCVVRequest asks whether a CVV is right (payShield CY). For CVV2 the
-// service code is paycrypto.ServiceCodeCVV2, for iCVV ServiceCodeICVV.
+// service code is ServiceCodeCVV2, for iCVV ServiceCodeICVV.
 type VerifyCVVRequest struct {
 	PAN         string
 	Expiry      string // YYMM

@@ -1,4 +1,4 @@
-package protocol
+package hsm
 
 import (
 	"bufio"
@@ -13,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
 )
 
 // scriptBackend answers by rules a test can predict without cryptography, so
@@ -34,7 +32,7 @@ func (scriptBackend) VerifyPIN(_ context.Context, r VerifyPINRequest) (bool, err
 	case "4000000000000002":
 		panic("backend bug")
 	case "4000000000000010":
-		return false, paycrypto.ErrInvalidPINBlock
+		return false, ErrInvalidPINBlock
 	}
 	return r.PVV == "1234", nil
 }
@@ -65,7 +63,7 @@ func (scriptBackend) WrapKey(_ context.Context, r WrapKeyRequest) (WrappedKey, e
 func (scriptBackend) UnwrapKey(_ context.Context, r UnwrapKeyRequest) (DataKey, error) {
 	key, ok := bytes.CutPrefix(r.Wrapped, []byte(r.Label))
 	if !ok {
-		return DataKey{}, paycrypto.ErrUnwrapFailed
+		return DataKey{}, ErrUnwrapFailed
 	}
 	return DataKey{KEKVersion: 3, Key: key}, nil
 }
@@ -281,7 +279,7 @@ func TestClientRoundTrips(t *testing.T) {
 	if err != nil || d != (Diagnostics{"AAAAAA", "BBBBBB", "CCCCCC", 7, "script 1"}) {
 		t.Fatalf("Diagnostics = %+v, %v", d, err)
 	}
-	pvv, err := c.ComputePVV(ctx, ComputePVVRequest{PINBlock: paycrypto.PINBlock{1, 0, 0, 0, 0, 0, 0, 9}, PAN: "4111111111111111", PVKI: 5})
+	pvv, err := c.ComputePVV(ctx, ComputePVVRequest{PINBlock: PINBlock{1, 0, 0, 0, 0, 0, 0, 9}, PAN: "4111111111111111", PVKI: 5})
 	if err != nil || pvv != "1956" {
 		t.Fatalf("ComputePVV = %q, %v", pvv, err)
 	}
@@ -294,10 +292,10 @@ func TestClientRoundTrips(t *testing.T) {
 		t.Fatalf("UnwrapKey = %v, %v", k, err)
 	}
 	_, err = c.UnwrapKey(ctx, UnwrapKeyRequest{Label: "other", Wrapped: w.Wrapped})
-	if !errors.Is(err, paycrypto.ErrUnwrapFailed) {
+	if !errors.Is(err, ErrUnwrapFailed) {
 		t.Fatalf("UnwrapKey with another label: err = %v", err)
 	}
-	if _, err := c.VerifyPIN(ctx, VerifyPINRequest{PAN: "4000000000000010", PVKI: 1, PVV: "1234"}); !errors.Is(err, paycrypto.ErrInvalidPINBlock) {
+	if _, err := c.VerifyPIN(ctx, VerifyPINRequest{PAN: "4000000000000010", PVKI: 1, PVV: "1234"}); !errors.Is(err, ErrInvalidPINBlock) {
 		t.Fatalf("invalid PIN block: err = %v", err)
 	}
 }
@@ -334,7 +332,7 @@ func TestClientRefusesBadFieldsLocally(t *testing.T) {
 	}
 	for _, tt := range bad {
 		err := tt.call()
-		if !errors.Is(err, paycrypto.ErrInvalidInput) {
+		if !errors.Is(err, ErrInvalidInput) {
 			t.Errorf("%s: err = %v, want ErrInvalidInput", tt.name, err)
 		}
 		if err != nil && strings.Contains(err.Error(), "4111") {
@@ -442,7 +440,7 @@ func TestClientClose(t *testing.T) {
 }
 
 func TestRequestsPrintWithoutSecrets(t *testing.T) {
-	r := VerifyPINRequest{PINBlock: paycrypto.PINBlock{0xC9, 0x67}, PAN: "4111112222223333", PVKI: 1, PVV: "8523"}
+	r := VerifyPINRequest{PINBlock: PINBlock{0xC9, 0x67}, PAN: "4111112222223333", PVKI: 1, PVV: "8523"}
 	c := VerifyCVVRequest{PAN: "4111112222223333", Expiry: "2612", ServiceCode: "000", CVV: "987"}
 	k := DataKey{KEKVersion: 1, Key: []byte("0123456789abcdef0123456789abcdef")}
 	out := fmt.Sprintf("%v %+v %#v %v %#v %v %#v", r, r, r, c, c, k, k)
@@ -474,7 +472,7 @@ func TestLayout(t *testing.T) {
 		"0123456789ABCDEF0141111111111111111111;11234", // PAN of 20
 		"0123456789ABCDEF01;11234",                     // empty PAN
 	} {
-		if _, err := l.decode([]byte(bad)); !errors.Is(err, paycrypto.ErrInvalidInput) {
+		if _, err := l.decode([]byte(bad)); !errors.Is(err, ErrInvalidInput) {
 			t.Errorf("decode(%q): err = %v", bad, err)
 		}
 	}

@@ -1,7 +1,8 @@
-// Package api is the wire contract of the core banking simulator's JSON API
+// Package api is the wire contract of the core banking system's JSON API
 // (version 2, under /core/v2): request and response bodies, the error body and
-// its codes, and the headers. The simulator's HTTP port, its tests and the
-// facade's adapter share these shapes; each side maps them to its own types.
+// its codes, and the headers. The facade, the core's only caller, owns it; the
+// core banking simulator imports it to play the core. Each side maps these
+// shapes to its own types.
 //
 // Conventions:
 //   - Money is an integer number of minor units (amount_minor) and an ISO 4217

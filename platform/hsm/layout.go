@@ -1,10 +1,8 @@
-package protocol
+package hsm
 
 import (
 	"bytes"
 	"fmt"
-
-	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
 )
 
 // The wire format is data: each command is a pair of field layouts, and one
@@ -81,7 +79,7 @@ func (l layout) decode(b []byte) ([][]byte, error) {
 		out[i] = v
 	}
 	if len(b) != 0 {
-		return nil, fmt.Errorf("hsm: trailing data after the last field: %w", paycrypto.ErrInvalidInput)
+		return nil, fmt.Errorf("hsm: trailing data after the last field: %w", ErrInvalidInput)
 	}
 	return out, nil
 }
@@ -90,7 +88,7 @@ func (l layout) decode(b []byte) ([][]byte, error) {
 // value with a delimiter in it would shift every field after it.
 func (l layout) encode(dst []byte, values ...string) ([]byte, error) {
 	if len(values) != len(l) {
-		return nil, fmt.Errorf("hsm: %d values for %d fields: %w", len(values), len(l), paycrypto.ErrInvalidInput)
+		return nil, fmt.Errorf("hsm: %d values for %d fields: %w", len(values), len(l), ErrInvalidInput)
 	}
 	for i, f := range l {
 		v := values[i]
@@ -106,7 +104,7 @@ func (l layout) encode(dst []byte, values ...string) ([]byte, error) {
 }
 
 func fieldError(f field) error {
-	return fmt.Errorf("hsm: field %q: %w", f.name, paycrypto.ErrInvalidInput)
+	return fmt.Errorf("hsm: field %q: %w", f.name, ErrInvalidInput)
 }
 
 // command is one request/response pair of the protocol.
@@ -125,7 +123,7 @@ var (
 	fCVV         = field{"CVV", numeric, 3, 3}
 	fExpiry      = field{"expiry", numeric, 4, 4}
 	fServiceCode = field{"service code", numeric, 3, 3}
-	fLabel       = field{"label", text, 0, paycrypto.MaxWrapLabelLen}
+	fLabel       = field{"label", text, 0, MaxLabelLen}
 	fDataKey     = field{"data key", hexadecimal, 32, 64}
 	fWrappedKey  = field{"wrapped key", hexadecimal, 2, 256}
 	fKEKVersion  = field{"KEK version", numeric, 4, 4}

@@ -1,7 +1,10 @@
-// Package protocol is the HSM simulator's host command protocol — a small
+// Package hsm is the payment HSM's host command protocol — a small
 // command/response protocol over TCP in the spirit of a payShield's host
 // commands — with a pipelining client ([Client]) and a server ([Server]) that
-// runs a [Backend].
+// runs a [Backend]. Its users own it: the authorizer verifies PINs and CVVs and
+// wraps its data keys with it, and so will auth and the migrator; the HSM
+// simulator (simulators/hsm) implements the Backend with keys no other process
+// holds.
 //
 // # Frames
 //
@@ -63,4 +66,4 @@
 // short closes the connection after the answers already in flight are sent:
 // the stream cannot be trusted to be in step any more. Any other frame gets an
 // answer, with 15 when its fields do not parse.
-package protocol
+package hsm

@@ -1,10 +1,6 @@
-package protocol
+package hsm
 
-import (
-	"errors"
-
-	"github.com/andes-bank/andes/simulators/hsm/paycrypto"
-)
+import "errors"
 
 // ErrorCode is the 2-digit code every response carries after its response
 // code; see the package documentation for the table.
@@ -23,17 +19,33 @@ const (
 	CodeInternalFailure      ErrorCode = "99"
 )
 
-// Sentinels for conditions that have no paycrypto error. A Backend returns
-// them (or paycrypto's sentinels) and the server turns them into codes; the
-// client's *Error unwraps to the same sentinels, so callers test errors the
-// same way whether the backend is in process or across the network.
+// The sentinels every error code stands for. A Backend returns them (possibly
+// wrapped) and the server turns them into codes; the client's *Error unwraps to
+// the same sentinels, so callers test errors the same way whether the backend is
+// in process or across the network. The messages name what was wrong, never the
+// value: a PAN, PIN or key must not reach a log through an error.
 var (
+	// ErrUnwrapFailed: a wrapped key failed authentication: it was altered, or
+	// the label differs from the one it was wrapped with (01 to UK).
+	ErrUnwrapFailed = errors.New("hsm: wrapped key failed authentication")
+	// ErrInvalidInput: a field is missing, malformed or out of range (15).
+	ErrInvalidInput = errors.New("hsm: invalid input data")
+	// ErrInvalidPINBlock: the PIN block does not decrypt to a valid ISO 9564
+	// format 0 block for this PAN — usually built under another key or for
+	// another card (20).
+	ErrInvalidPINBlock = errors.New("hsm: PIN block does not contain valid values")
+	// ErrUnknownKEKVersion: a wrapped key names a key-encryption key version the
+	// HSM does not hold (21).
+	ErrUnknownKEKVersion = errors.New("hsm: unknown key-encryption key version")
+	// ErrUnsupportedPINFormat: a PIN block format other than ISO 9564 format 0 (23).
+	ErrUnsupportedPINFormat = errors.New("hsm: PIN block format not supported")
+	// ErrInvalidPINLength: the PIN in the block is shorter than 4 or longer than
+	// 12 digits (24).
+	ErrInvalidPINLength = errors.New("hsm: PIN length out of range")
 	// ErrDisabled: the command is disabled (68).
 	ErrDisabled = errors.New("hsm: command disabled")
 	// ErrInternalFailure: the HSM failed, or the simulator injected a fault (99).
 	ErrInternalFailure = errors.New("hsm: internal failure")
-	// ErrUnsupportedPINFormat: a PIN block format other than ISO 9564 format 0 (23).
-	ErrUnsupportedPINFormat = errors.New("hsm: PIN block format not supported")
 	// errMismatch is how the server's handlers say "answer 01".
 	errMismatch = errors.New("hsm: verification failed")
 )
@@ -51,21 +63,21 @@ func (e *Error) Error() string {
 }
 
 // Unwrap gives the sentinel the code stands for, so errors.Is(err,
-// paycrypto.ErrInvalidPINBlock) holds for a remote 20 as for a local one.
+// ErrInvalidPINBlock) holds for a remote 20 as for a local one.
 func (e *Error) Unwrap() error {
 	switch e.Code {
 	case CodeVerificationFailed:
-		return paycrypto.ErrUnwrapFailed // the only command where 01 is an error
+		return ErrUnwrapFailed // the only command where 01 is an error
 	case CodeInvalidInput:
-		return paycrypto.ErrInvalidInput
+		return ErrInvalidInput
 	case CodeInvalidPINBlock:
-		return paycrypto.ErrInvalidPINBlock
+		return ErrInvalidPINBlock
 	case CodeUnknownKEKVersion:
-		return paycrypto.ErrUnknownKEKVersion
+		return ErrUnknownKEKVersion
 	case CodeUnsupportedPINFormat:
 		return ErrUnsupportedPINFormat
 	case CodeInvalidPINLength:
-		return paycrypto.ErrInvalidPIN
+		return ErrInvalidPINLength
 	case CodeDisabled:
 		return ErrDisabled
 	default:
@@ -108,17 +120,17 @@ func codeFor(err error) ErrorCode {
 		return CodeOK
 	case errors.As(err, &remote):
 		return remote.Code
-	case errors.Is(err, errMismatch), errors.Is(err, paycrypto.ErrUnwrapFailed):
+	case errors.Is(err, errMismatch), errors.Is(err, ErrUnwrapFailed):
 		return CodeVerificationFailed
-	case errors.Is(err, paycrypto.ErrInvalidPINBlock):
+	case errors.Is(err, ErrInvalidPINBlock):
 		return CodeInvalidPINBlock
-	case errors.Is(err, paycrypto.ErrInvalidPIN):
+	case errors.Is(err, ErrInvalidPINLength):
 		return CodeInvalidPINLength
-	case errors.Is(err, paycrypto.ErrUnknownKEKVersion):
+	case errors.Is(err, ErrUnknownKEKVersion):
 		return CodeUnknownKEKVersion
 	case errors.Is(err, ErrUnsupportedPINFormat):
 		return CodeUnsupportedPINFormat
-	case errors.Is(err, paycrypto.ErrInvalidInput), errors.Is(err, paycrypto.ErrInvalidPAN):
+	case errors.Is(err, ErrInvalidInput):
 		return CodeInvalidInput
 	case errors.Is(err, ErrDisabled):
 		return CodeDisabled
