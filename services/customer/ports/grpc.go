@@ -1,5 +1,5 @@
-// Package ports serves andes.customer.v1 over gRPC: requests are validated with
-// protovalidate, the acting principal is taken from the verified end-user token
+// Package ports serves andes.customer.v1 over gRPC: requests arrive validated (the
+// platform's server checks their protovalidate rules), the acting principal is taken from the verified end-user token
 // (or the calling process when none came), and domain errors are mapped once.
 package ports
 
@@ -7,8 +7,6 @@ import (
 	"context"
 	"time"
 
-	"buf.build/go/protovalidate"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
@@ -24,17 +22,12 @@ import (
 // not served yet (Unimplemented).
 type GRPC struct {
 	customerv1.UnimplementedCustomerServiceServer
-	app       *app.App
-	validator protovalidate.Validator
+	app *app.App
 }
 
 // NewGRPC returns the API on a.
 func NewGRPC(a *app.App) (*GRPC, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, err
-	}
-	return &GRPC{app: a, validator: v}, nil
+	return &GRPC{app: a}, nil
 }
 
 // actor is who the call acts for: the end user's verified token (put in the
@@ -48,11 +41,8 @@ func actor(ctx context.Context) (domain.Actor, error) {
 	return domain.NewActor(caller, true, p.Subject, p.ClientID, p.PartnerID)
 }
 
-// begin validates the request and finds the actor: every method starts here.
-func (g *GRPC) begin(ctx context.Context, req proto.Message) (domain.Actor, error) {
-	if err := g.validate(req); err != nil {
-		return domain.Actor{}, err
-	}
+// begin finds the actor: every method starts here.
+func (g *GRPC) begin(ctx context.Context) (domain.Actor, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return domain.Actor{}, toStatus(err)
@@ -61,7 +51,7 @@ func (g *GRPC) begin(ctx context.Context, req proto.Message) (domain.Actor, erro
 }
 
 func (g *GRPC) GetCustomer(ctx context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +63,7 @@ func (g *GRPC) GetCustomer(ctx context.Context, req *customerv1.GetCustomerReque
 }
 
 func (g *GRPC) LookupCustomer(ctx context.Context, req *customerv1.LookupCustomerRequest) (*customerv1.LookupCustomerResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +75,7 @@ func (g *GRPC) LookupCustomer(ctx context.Context, req *customerv1.LookupCustome
 }
 
 func (g *GRPC) UpdatePreferences(ctx context.Context, req *customerv1.UpdatePreferencesRequest) (*customerv1.UpdatePreferencesResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +89,7 @@ func (g *GRPC) UpdatePreferences(ctx context.Context, req *customerv1.UpdatePref
 }
 
 func (g *GRPC) ListPartnerCustomers(ctx context.Context, req *customerv1.ListPartnerCustomersRequest) (*customerv1.ListPartnerCustomersResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +105,7 @@ func (g *GRPC) ListPartnerCustomers(ctx context.Context, req *customerv1.ListPar
 }
 
 func (g *GRPC) GetPartner(ctx context.Context, req *customerv1.GetPartnerRequest) (*customerv1.GetPartnerResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +122,7 @@ func (g *GRPC) GetPartner(ctx context.Context, req *customerv1.GetPartnerRequest
 }
 
 func (g *GRPC) GetAccount(ctx context.Context, req *customerv1.GetAccountRequest) (*customerv1.GetAccountResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +134,7 @@ func (g *GRPC) GetAccount(ctx context.Context, req *customerv1.GetAccountRequest
 }
 
 func (g *GRPC) LookupAccountNumber(ctx context.Context, req *customerv1.LookupAccountNumberRequest) (*customerv1.LookupAccountNumberResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +146,7 @@ func (g *GRPC) LookupAccountNumber(ctx context.Context, req *customerv1.LookupAc
 }
 
 func (g *GRPC) ListAccounts(ctx context.Context, req *customerv1.ListAccountsRequest) (*customerv1.ListAccountsResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +162,7 @@ func (g *GRPC) ListAccounts(ctx context.Context, req *customerv1.ListAccountsReq
 }
 
 func (g *GRPC) GetCustomerView(ctx context.Context, req *customerv1.GetCustomerViewRequest) (*customerv1.GetCustomerViewResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +186,7 @@ func (g *GRPC) GetCustomerView(ctx context.Context, req *customerv1.GetCustomerV
 }
 
 func (g *GRPC) ListMovements(ctx context.Context, req *customerv1.ListMovementsRequest) (*customerv1.ListMovementsResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
