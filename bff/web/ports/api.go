@@ -15,6 +15,7 @@ import (
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	webv1 "github.com/andes-bank/andes/gen/andes/web/v1"
 	"github.com/andes-bank/andes/gen/andes/web/v1/webv1connect"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/tokens"
 )
 
@@ -285,13 +286,10 @@ func (a *API) transferOf(ctx context.Context, customerID string, op *controllerv
 		Destination: dest, Beneficiary: d.GetMaskedBeneficiaryName(), Amount: op.GetAmount(),
 		Description: op.GetDescription(), CreatedAt: op.GetCreatedAt()}
 	if st == webv1.TransferStatus_TRANSFER_STATUS_FAILED {
-		t.FailureReason = reasonName(op.GetFailureReason().String())
+		t.FailureReason = rpcstatus.Wire(op.GetFailureReason())
 	}
 	return t
 }
-
-// reasonName turns an andes.errors.v1.Reason enum name into its wire string.
-func reasonName(enum string) string { return strings.TrimPrefix(enum, "REASON_") }
 
 func (a *API) GetStatement(ctx context.Context, req *connect.Request[webv1.GetStatementRequest]) (*connect.Response[webv1.GetStatementResponse], error) {
 	ls, cctx, err := call(ctx)
