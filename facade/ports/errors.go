@@ -3,21 +3,18 @@ package ports
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/andes-bank/andes/facade/domain"
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 // errorDomain is the ErrorInfo.domain of this process.
-const errorDomain = "facade.andes.bank"
+var errorDomain = rpcstatus.DomainOf(errorsv1.Domain_DOMAIN_FACADE)
 
 // reasons maps the domain's errors to andes.errors.v1 reasons, once for every
 // method and for GetTransaction's rejection_reason.
@@ -73,43 +70,15 @@ func toStatus(err error) error {
 	)
 	if d, ok := domain.Details(err); ok {
 		if d.Field != "" && reason == errorsv1.Reason_REASON_VALIDATION_FAILED {
-			return invalid(d.Field, msg)
+			return errorDomain.InvalidField(d.Field, msg)
 		}
 		retry = d.RetryAfter
 	}
-	if retry == 0 && spec(reason).GetRetryable() {
+	if retry == 0 && rpcstatus.Spec(reason).GetRetryable() {
 		retry = time.Second
 	}
 	if retry > 0 {
-		meta = map[string]string{"retry_after_seconds": strconv.Itoa(max(1, int(retry.Round(time.Second).Seconds())))}
+		meta = rpcstatus.RetryAfter(retry)
 	}
-	return reasonStatus(reason, msg, meta)
-}
-
-func spec(r errorsv1.Reason) *errorsv1.ReasonSpec {
-	v := r.Descriptor().Values().ByNumber(protoreflect.EnumNumber(r))
-	s, _ := proto.GetExtension(v.Options(), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-	return s
-}
-
-func reasonStatus(reason errorsv1.Reason, msg string, meta map[string]string) error {
-	sp := spec(reason)
-	st := status.New(codes.Code(sp.GetCode()), msg)
-	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: sp.GetReason(), Domain: errorDomain, Metadata: meta}); err == nil {
-		st = withInfo
-	}
-	return st.Err()
-}
-
-// invalid is a validation failure naming the field.
-func invalid(field, description string) error {
-	sp := spec(errorsv1.Reason_REASON_VALIDATION_FAILED)
-	st := status.New(codes.InvalidArgument, field+": "+description)
-	if d, err := st.WithDetails(
-		&errdetails.ErrorInfo{Reason: sp.GetReason(), Domain: errorDomain},
-		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: description}}},
-	); err == nil {
-		st = d
-	}
-	return st.Err()
+	return errorDomain.Error(reason, msg, meta)
 }

@@ -1,18 +1,12 @@
 // Package ports serves andes.facade.v1 over the internal gRPC listener: requests
-// validated with protovalidate, translated to the domain, errors mapped once to
-// statuses with andes.errors.v1 reasons, and every write namespaced by the
-// caller's mTLS identity.
+// arrive validated (the platform's server checks their protovalidate rules), are
+// translated to the domain, errors are mapped once to statuses with
+// andes.errors.v1 reasons, and every write is namespaced by the caller's mTLS
+// identity.
 package ports
 
 import (
 	"context"
-	"errors"
-
-	"buf.build/go/protovalidate"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/andes-bank/andes/facade/app"
 	"github.com/andes-bank/andes/facade/domain"
@@ -24,8 +18,7 @@ import (
 // Server implements andes.facade.v1.FacadeService.
 type Server struct {
 	facadev1.UnimplementedFacadeServiceServer
-	app       *app.Facade
-	validator protovalidate.Validator
+	app *app.Facade
 	// caller names the calling process from its certificate; tests may replace it.
 	caller func(ctx context.Context) (string, error)
 }
@@ -34,50 +27,20 @@ var _ facadev1.FacadeServiceServer = (*Server)(nil)
 
 // New builds the port on the use cases.
 func New(a *app.Facade) (*Server, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, err
-	}
-	return &Server{app: a, validator: v, caller: server.CallerName}, nil
-}
-
-func (s *Server) validate(m proto.Message) error {
-	err := s.validator.Validate(m)
-	if err == nil {
-		return nil
-	}
-	var verr *protovalidate.ValidationError
-	if !errors.As(err, &verr) {
-		return invalid("request", "could not be validated")
-	}
-	br := &errdetails.BadRequest{}
-	for _, v := range verr.Violations {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-			Field: protovalidate.FieldPathString(v.Proto.GetField()), Description: v.Proto.GetMessage(),
-		})
-	}
-	sp := spec(errorsv1.Reason_REASON_VALIDATION_FAILED)
-	st := status.New(codes.InvalidArgument, verr.Error())
-	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: sp.GetReason(), Domain: errorDomain}, br); err == nil {
-		st = d
-	}
-	return st.Err()
+	return &Server{app: a, caller: server.CallerName}, nil
 }
 
 // callerName is the namespace of the caller's operation ids.
 func (s *Server) callerName(ctx context.Context) (string, error) {
 	name, err := s.caller(ctx)
 	if err != nil {
-		return "", status.Error(codes.Unauthenticated, "the caller has no Andes identity")
+		return "", errorDomain.Error(errorsv1.Reason_REASON_INVALID_TOKEN, "the caller has no Andes identity", nil)
 	}
 	return name, nil
 }
 
 // GetCustomerSnapshot answers from the cache, the core or the last snapshot kept.
 func (s *Server) GetCustomerSnapshot(ctx context.Context, req *facadev1.GetCustomerSnapshotRequest) (*facadev1.GetCustomerSnapshotResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	snap, src, err := s.app.GetCustomerSnapshot(ctx, req.GetCustomerNumber(), req.GetRequireFresh())
 	if err != nil {
 		return nil, toStatus(err)
@@ -87,9 +50,6 @@ func (s *Server) GetCustomerSnapshot(ctx context.Context, req *facadev1.GetCusto
 
 // GetAccount reads one account from the core.
 func (s *Server) GetAccount(ctx context.Context, req *facadev1.GetAccountRequest) (*facadev1.GetAccountResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	a, holder, err := s.app.GetAccount(ctx, req.GetAccountNumber())
 	if err != nil {
 		return nil, toStatus(err)
@@ -99,9 +59,6 @@ func (s *Server) GetAccount(ctx context.Context, req *facadev1.GetAccountRequest
 
 // ListMovements pages through an account's movements.
 func (s *Server) ListMovements(ctx context.Context, req *facadev1.ListMovementsRequest) (*facadev1.ListMovementsResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	page, err := s.app.ListMovements(ctx, domain.MovementQuery{Account: req.GetAccountNumber(), From: req.GetFromDate(),
 		To: req.GetToDate(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
 	if err != nil {
@@ -122,9 +79,6 @@ func (s *Server) ListMovements(ctx context.Context, req *facadev1.ListMovementsR
 
 // Transfer moves money between two core accounts.
 func (s *Server) Transfer(ctx context.Context, req *facadev1.TransferRequest) (*facadev1.TransferResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	caller, err := s.callerName(ctx)
 	if err != nil {
 		return nil, err
@@ -140,9 +94,6 @@ func (s *Server) Transfer(ctx context.Context, req *facadev1.TransferRequest) (*
 
 // CashIn credits a customer against an agent's settlement account.
 func (s *Server) CashIn(ctx context.Context, req *facadev1.CashInRequest) (*facadev1.CashInResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	caller, err := s.callerName(ctx)
 	if err != nil {
 		return nil, err
@@ -157,9 +108,6 @@ func (s *Server) CashIn(ctx context.Context, req *facadev1.CashInRequest) (*faca
 
 // CashOut debits a customer in favour of an agent's settlement account.
 func (s *Server) CashOut(ctx context.Context, req *facadev1.CashOutRequest) (*facadev1.CashOutResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	caller, err := s.callerName(ctx)
 	if err != nil {
 		return nil, err
@@ -174,9 +122,6 @@ func (s *Server) CashOut(ctx context.Context, req *facadev1.CashOutRequest) (*fa
 
 // CreateCustomer creates a customer in the core.
 func (s *Server) CreateCustomer(ctx context.Context, req *facadev1.CreateCustomerRequest) (*facadev1.CreateCustomerResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	caller, err := s.callerName(ctx)
 	if err != nil {
 		return nil, err
@@ -194,9 +139,6 @@ func (s *Server) CreateCustomer(ctx context.Context, req *facadev1.CreateCustome
 
 // OpenAccount opens a deposit account in the core.
 func (s *Server) OpenAccount(ctx context.Context, req *facadev1.OpenAccountRequest) (*facadev1.OpenAccountResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	caller, err := s.callerName(ctx)
 	if err != nil {
 		return nil, err
@@ -211,9 +153,6 @@ func (s *Server) OpenAccount(ctx context.Context, req *facadev1.OpenAccountReque
 
 // GetTransaction tells what happened to the caller's write with an operation id.
 func (s *Server) GetTransaction(ctx context.Context, req *facadev1.GetTransactionRequest) (*facadev1.GetTransactionResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	caller, err := s.callerName(ctx)
 	if err != nil {
 		return nil, err

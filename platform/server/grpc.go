@@ -1,8 +1,8 @@
 // Package server is the bootstrap every Andes process shares: the internal gRPC
 // listener (mutual TLS, authorization policy, health, reflection, metrics, tracing,
-// panic recovery, graceful shutdown), the loopback admin HTTP listener, and Run,
-// which turns a process's main into loading its config and registering its
-// services.
+// panic recovery, request validation, graceful shutdown), the loopback admin HTTP
+// listener, and Run, which turns a process's main into loading its config and
+// registering its services.
 package server
 
 import (
@@ -28,7 +28,10 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	"github.com/andes-bank/andes/platform/pki"
+	"github.com/andes-bank/andes/platform/rpcstatus"
+	"github.com/andes-bank/andes/platform/validation"
 )
 
 // Defaults applied when Options leave a field zero.
@@ -150,9 +153,18 @@ func New(o Options) (*Server, error) {
 		unary:           o.UnaryInterceptors,
 		stream:          o.StreamInterceptors,
 	}
-	b := boundary{log: o.Logger}
-	unary := []grpc.UnaryServerInterceptor{m.unary, b.unary, policy.UnaryInterceptor, s.runUnary}
-	stream := []grpc.StreamServerInterceptor{m.stream, b.stream, policy.StreamInterceptor, s.runStream}
+	v, err := validation.New()
+	if err != nil {
+		closer.Close()
+		return nil, fmt.Errorf("server: validator: %w", err)
+	}
+	domain := rpcstatus.ProcessDomain(o.Credentials.Name())
+	b := boundary{log: o.Logger, internal: domain.Error(errorsv1.Reason_REASON_INTERNAL, "internal error", nil)}
+	// Requests are validated last, after authorization and the process's own
+	// interceptors (token verification): a caller that may not call learns nothing
+	// of the rules, and no handler sees a request that breaks them.
+	unary := []grpc.UnaryServerInterceptor{m.unary, b.unary, policy.UnaryInterceptor, s.runUnary, v.UnaryServerInterceptor(domain)}
+	stream := []grpc.StreamServerInterceptor{m.stream, b.stream, policy.StreamInterceptor, s.runStream, v.StreamServerInterceptor(domain)}
 
 	opts := []grpc.ServerOption{
 		grpc.Creds(credentials.NewTLS(o.Credentials.ServerConfig())),

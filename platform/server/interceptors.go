@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
@@ -94,16 +93,18 @@ func (m *metrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 // Internal and the process lives on; an error that is not a gRPC status (a port
 // forgot to map it) becomes Internal too. Either way the details go to the log and
 // never to the caller, who could learn table names or worse from them.
-type boundary struct{ log *slog.Logger }
-
-// internalError is all a caller learns when the server fails unexpectedly.
-var internalError = status.Error(codes.Internal, "internal error")
+type boundary struct {
+	log *slog.Logger
+	// internal is all a caller learns when the server fails unexpectedly:
+	// INTERNAL in the process's domain.
+	internal error
+}
 
 func (b boundary) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.panicked(ctx, info.FullMethod, r)
-			resp, err = nil, internalError
+			resp, err = nil, b.internal
 		}
 	}()
 	resp, err = handler(ctx, req)
@@ -114,7 +115,7 @@ func (b boundary) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 	defer func() {
 		if r := recover(); r != nil {
 			b.panicked(ss.Context(), info.FullMethod, r)
-			err = internalError
+			err = b.internal
 		}
 	}()
 	return b.mapped(ss.Context(), info.FullMethod, handler(srv, ss))
@@ -137,5 +138,5 @@ func (b boundary) mapped(ctx context.Context, method string, err error) error {
 		return status.FromContextError(err).Err()
 	}
 	b.log.ErrorContext(ctx, "grpc handler returned an unmapped error", "method", method, "err", err)
-	return internalError
+	return b.internal
 }

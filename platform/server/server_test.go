@@ -23,9 +23,11 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	supervisorv1 "github.com/andes-bank/andes/gen/andes/supervisor/v1"
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/logging"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/server/servertest"
 )
@@ -264,7 +266,10 @@ func TestUnmappedErrorIsNotPassedThrough(t *testing.T) {
 	f := start(t, onlySupervisorChecksHealth)
 	_, err := servertest.Invoke(ctx(t), f.dial(t, "controller"), plain, "x")
 	if status.Code(err) != codes.Internal || strings.Contains(err.Error(), "secret_table") {
-		t.Fatalf("got %v, want a bare Internal", err)
+		t.Fatalf("got %v, want Internal without the cause", err)
+	}
+	if r := rpcstatus.Read(err); r.Reason != "INTERNAL" || r.Domain != "facade.andes.bank" {
+		t.Errorf("error info %+v, want INTERNAL in facade.andes.bank", r)
 	}
 	if !strings.Contains(f.logs.String(), "secret_table") {
 		t.Error("the original error was not logged")
@@ -439,5 +444,55 @@ func TestUseAddsInterceptorsAfterAuthorization(t *testing.T) {
 	defer mu.Unlock()
 	if len(seen) != 2 {
 		t.Errorf("the interceptor saw %v; want only the two authorized calls", seen)
+	}
+}
+
+// restarter reaches its handler only with valid requests.
+type restarter struct {
+	supervisorv1.UnimplementedSupervisorServiceServer
+	t *testing.T
+}
+
+func (r restarter) RestartProcess(_ context.Context, req *supervisorv1.RestartProcessRequest) (*supervisorv1.RestartProcessResponse, error) {
+	if req.GetIdempotencyKey() == "" {
+		r.t.Error("the handler saw an invalid request")
+	}
+	return &supervisorv1.RestartProcessResponse{}, nil
+}
+
+func TestRequestsAreValidatedAfterTheProcessesInterceptors(t *testing.T) {
+	pk := pkitest.New(t, "supervisor", "monitor")
+	s, err := server.New(server.Options{Credentials: pk.Credentials(t, "supervisor"), Policy: `{"name":"supervisor","allow_rules":[
+		{"name":"monitor","source":{"principals":["spiffe://andes.local/monitor"]},"request":{"paths":["/andes.supervisor.v1.*"]}}]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Use(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("authorization")) == 0 {
+			return nil, status.Error(codes.Unauthenticated, "no end-user token")
+		}
+		return handler(ctx, req)
+	}, nil)
+	supervisorv1.RegisterSupervisorServiceServer(s, restarter{t: t})
+	conn, err := grpcclient.New(servertest.Serve(t, s), grpcclient.Options{Credentials: pk.Credentials(t, "monitor"), Peer: "supervisor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := supervisorv1.NewSupervisorServiceClient(conn)
+	invalid := &supervisorv1.RestartProcessRequest{Name: "alpha"}
+
+	if _, err := client.RestartProcess(ctx(t), invalid); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("without a token: %v; the process's interceptor must answer before the rules", err)
+	}
+	withToken := metadata.AppendToOutgoingContext(ctx(t), "authorization", "Bearer t")
+	_, err = client.RestartProcess(withToken, invalid)
+	r := rpcstatus.Read(err)
+	if r.Code != codes.InvalidArgument || r.Reason != "VALIDATION_FAILED" || r.Domain != "supervisor.andes.bank" ||
+		len(r.Violations) != 1 || r.Violations[0].GetField() != "idempotency_key" {
+		t.Fatalf("invalid request: %+v", r)
+	}
+	if _, err := client.RestartProcess(withToken, &supervisorv1.RestartProcessRequest{IdempotencyKey: "k", Name: "alpha"}); err != nil {
+		t.Fatalf("valid request: %v", err)
 	}
 }

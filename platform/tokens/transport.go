@@ -6,20 +6,15 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-)
 
-// Error reasons of andes.errors.v1 that token checks answer with.
-const (
-	reasonInvalidToken      = "INVALID_TOKEN"
-	reasonInsufficientScope = "INSUFFICIENT_SCOPE"
-	reasonUnavailable       = "DEPENDENCY_UNAVAILABLE"
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 // ErrInsufficientScope is matched by the error RequireScope returns.
@@ -38,7 +33,8 @@ func (e *ScopeError) Is(target error) bool { return target == ErrInsufficientSco
 
 // GRPCStatus lets grpc-go send the error as a status with its ErrorInfo.
 func (e *ScopeError) GRPCStatus() *status.Status {
-	return withInfo(codes.PermissionDenied, "insufficient scope", reasonInsufficientScope, e.domain, map[string]string{"scope": e.Scope})
+	return rpcstatus.Domain(e.domain).Status(errorsv1.Reason_REASON_INSUFFICIENT_SCOPE, "insufficient scope",
+		map[string]string{rpcstatus.KeyScope: e.Scope})
 }
 
 type domainKey struct{}
@@ -169,14 +165,6 @@ func (o RPCOptions) skip(method string) bool {
 	return o.Skip != nil && o.Skip(method)
 }
 
-func withInfo(code codes.Code, msg, reason, domain string, md map[string]string) *status.Status {
-	st := status.New(code, msg)
-	if withDetails, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: domain, Metadata: md}); err == nil {
-		return withDetails
-	}
-	return st
-}
-
 func (v *Verifier) authenticate(ctx context.Context, values []string, o RPCOptions) (context.Context, error) {
 	raw, err := fromHeader(values)
 	if errors.Is(err, ErrNoToken) && o.Optional {
@@ -193,11 +181,11 @@ func (v *Verifier) authenticate(ctx context.Context, values []string, o RPCOptio
 }
 
 func grpcError(err error, domain string) error {
+	d := rpcstatus.Domain(domain)
 	if errors.Is(err, ErrUnavailable) {
-		return withInfo(codes.Unavailable, "token verification unavailable", reasonUnavailable, domain,
-			map[string]string{"retry_after_seconds": "1"}).Err()
+		return d.Error(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE, "token verification unavailable", rpcstatus.RetryAfter(time.Second))
 	}
-	return withInfo(codes.Unauthenticated, "invalid token", reasonInvalidToken, domain, nil).Err()
+	return d.Error(errorsv1.Reason_REASON_INVALID_TOKEN, "invalid token", nil)
 }
 
 // UnaryServerInterceptor verifies the "authorization" metadata of unary calls.
@@ -281,28 +269,13 @@ func (c *connectInterceptor) WrapStreamingHandler(next connect.StreamingHandlerF
 }
 
 func connectError(err error, domain string) *connect.Error {
-	st := status.Convert(grpcError(err, domain))
-	return connectFromStatus(st)
+	return rpcstatus.Connect(status.Convert(grpcError(err, domain)))
 }
 
 func convertScope(err error) error {
 	var se *ScopeError
 	if errors.As(err, &se) {
-		return connectFromStatus(se.GRPCStatus())
+		return rpcstatus.Connect(se.GRPCStatus())
 	}
 	return err
-}
-
-func connectFromStatus(st *status.Status) *connect.Error {
-	ce := connect.NewError(connect.Code(st.Code()), errors.New(st.Message()))
-	for _, d := range st.Proto().GetDetails() {
-		m, err := d.UnmarshalNew()
-		if err != nil {
-			continue
-		}
-		if detail, err := connect.NewErrorDetail(m); err == nil {
-			ce.AddDetail(detail)
-		}
-	}
-	return ce
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/andes-bank/andes/platform/natsjs"
 	"github.com/andes-bank/andes/platform/outbox"
 	"github.com/andes-bank/andes/platform/postgres"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/tokens"
 	authclient "github.com/andes-bank/andes/services/controller/adapters/auth"
@@ -123,7 +124,7 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		return fmt.Errorf("ANDES_AUTH_ADDR: %w", err)
 	}
 	a := app.New(store, customerclient.New(customerConn), facadeclient.New(facadeConn), authclient.New(authConn),
-		ports.Codec{}, events.Factory{Prefix: c.EventSubjectPrefix, Reason: ports.ReasonByName},
+		ports.Codec{}, events.Factory{Prefix: c.EventSubjectPrefix, Reason: rpcstatus.Parse},
 		app.Options{Limits: limits, WriteTimeout: c.WriteTimeout, Logger: p.Logger})
 	api, err := ports.NewGRPC(a)
 	if err != nil {

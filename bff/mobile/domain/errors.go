@@ -5,12 +5,9 @@ import (
 	"time"
 )
 
-// Reasons of andes.errors.v1 the BFF answers itself; the others arrive from the
-// services and are kept as they are.
+// Reasons of andes.errors.v1 the use cases tell apart; the others arrive from the
+// services and are kept as they are (the ports answer with the generated values).
 const (
-	ReasonValidationFailed      = "VALIDATION_FAILED"
-	ReasonInvalidToken          = "INVALID_TOKEN"
-	ReasonInsufficientScope     = "INSUFFICIENT_SCOPE"
 	ReasonNotFound              = "NOT_FOUND"
 	ReasonDependencyUnavailable = "DEPENDENCY_UNAVAILABLE"
 	ReasonStepUpRequired        = "STEP_UP_REQUIRED"

@@ -1,30 +1,29 @@
 // Package ports serves andes.mobile.v1 with connect-go: Connect, gRPC and gRPC-Web
-// on one handler. Requests are validated with protovalidate, the customer is the
+// on one handler. Requests are validated (platform/validation), the customer is the
 // verified token's subject, and the token itself is forwarded to the services
 // behind as "authorization" metadata, so they check ownership for the customer.
 package ports
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 
-	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/andes-bank/andes/bff/mobile/app"
 	"github.com/andes-bank/andes/bff/mobile/domain"
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	mobilev1 "github.com/andes-bank/andes/gen/andes/mobile/v1"
 	"github.com/andes-bank/andes/gen/andes/mobile/v1/mobilev1connect"
 	"github.com/andes-bank/andes/platform/tokens"
+	"github.com/andes-bank/andes/platform/validation"
 )
 
 // Connect implements mobilev1connect.MobileServiceHandler.
 type Connect struct {
 	app       *app.App
-	validator protovalidate.Validator
+	validator *validation.Validator
 	log       *slog.Logger
 }
 
@@ -32,7 +31,7 @@ var _ mobilev1connect.MobileServiceHandler = (*Connect)(nil)
 
 // NewConnect returns the handler's implementation.
 func NewConnect(a *app.App, log *slog.Logger) (*Connect, error) {
-	v, err := protovalidate.New()
+	v, err := validation.New()
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +45,9 @@ func NewConnect(a *app.App, log *slog.Logger) (*Connect, error) {
 // token of every call before anything else runs.
 func (c *Connect) Handler(verifier *tokens.Verifier) (string, http.Handler) {
 	return mobilev1connect.NewMobileServiceHandler(c, connect.WithInterceptors(
-		verifier.ConnectInterceptor(tokens.RPCOptions{Domain: errorDomain}),
+		verifier.ConnectInterceptor(tokens.RPCOptions{Domain: string(errorDomain)}),
 		customerToken{},
+		c.validator.ConnectInterceptor(errorDomain),
 	))
 }
 
@@ -62,9 +62,6 @@ func (c *Connect) Home(ctx context.Context, req *connect.Request[mobilev1.HomeRe
 
 // ListMovements implements mobilev1connect.MobileServiceHandler.
 func (c *Connect) ListMovements(ctx context.Context, req *connect.Request[mobilev1.ListMovementsRequest]) (*connect.Response[mobilev1.ListMovementsResponse], error) {
-	if err := c.validate(req.Msg); err != nil {
-		return nil, c.toConnect(ctx, err)
-	}
 	ms, next, err := c.app.ListMovements(ctx, req.Msg.GetAccountId(), int(req.Msg.GetPageSize()), req.Msg.GetPageToken())
 	if err != nil {
 		return nil, c.toConnect(ctx, err)
@@ -78,9 +75,6 @@ func (c *Connect) ListMovements(ctx context.Context, req *connect.Request[mobile
 
 // Transfer implements mobilev1connect.MobileServiceHandler.
 func (c *Connect) Transfer(ctx context.Context, req *connect.Request[mobilev1.TransferRequest]) (*connect.Response[mobilev1.TransferResponse], error) {
-	if err := c.validate(req.Msg); err != nil {
-		return nil, c.toConnect(ctx, err)
-	}
 	t, err := c.app.Transfer(ctx, customer(ctx), transferRequest(req.Msg))
 	if err != nil {
 		return nil, c.toConnect(ctx, err)
@@ -90,31 +84,11 @@ func (c *Connect) Transfer(ctx context.Context, req *connect.Request[mobilev1.Tr
 
 // GetTransfer implements mobilev1connect.MobileServiceHandler.
 func (c *Connect) GetTransfer(ctx context.Context, req *connect.Request[mobilev1.GetTransferRequest]) (*connect.Response[mobilev1.GetTransferResponse], error) {
-	if err := c.validate(req.Msg); err != nil {
-		return nil, c.toConnect(ctx, err)
-	}
 	t, err := c.app.GetTransfer(ctx, req.Msg.GetTransferId())
 	if err != nil {
 		return nil, c.toConnect(ctx, err)
 	}
 	return connect.NewResponse(&mobilev1.GetTransferResponse{Transfer: transferProto(t)}), nil
-}
-
-// validate answers VALIDATION_FAILED naming each bad field.
-func (c *Connect) validate(m proto.Message) error {
-	err := c.validator.Validate(m)
-	if err == nil {
-		return nil
-	}
-	r := &domain.Refusal{Reason: domain.ReasonValidationFailed}
-	var ve *protovalidate.ValidationError
-	if errors.As(err, &ve) {
-		for _, v := range ve.Violations {
-			r.Violations = append(r.Violations, domain.FieldViolation{
-				Field: protovalidate.FieldPathString(v.Proto.GetField()), Description: v.Proto.GetMessage()})
-		}
-	}
-	return r
 }
 
 // customer is the verified token's customer; customerToken made sure there is one.
@@ -136,7 +110,7 @@ func (customerToken) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		raw, ok := tokens.BearerToken(req.Header().Get("Authorization"))
 		if p == nil || !ok || !p.IsCustomer() {
 			// A partner's or a machine's token is valid elsewhere, not here.
-			return nil, refusalError(connect.CodeUnauthenticated, &domain.Refusal{Reason: domain.ReasonInvalidToken})
+			return nil, refuse(errorsv1.Reason_REASON_INVALID_TOKEN, nil)
 		}
 		scope := tokens.ScopeAccountsRead
 		if req.Spec().Procedure == mobilev1connect.MobileServiceTransferProcedure {
@@ -158,6 +132,6 @@ func (customerToken) WrapStreamingClient(next connect.StreamingClientFunc) conne
 // would pass without the customer checks.
 func (customerToken) WrapStreamingHandler(connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(context.Context, connect.StreamingHandlerConn) error {
-		return connect.NewError(connect.CodeUnimplemented, errors.New("no streaming methods"))
+		return refuse(errorsv1.Reason_REASON_NOT_IMPLEMENTED, nil)
 	}
 }

@@ -241,9 +241,9 @@ func TestTransferRefusalsKeepTheirReason(t *testing.T) {
 		{"step-up", &domain.Refusal{Reason: "STEP_UP_REQUIRED", Challenge: challenge}, connect.CodePermissionDenied, "STEP_UP_REQUIRED"},
 		{"not found", domain.ErrNotFound, connect.CodeNotFound, "NOT_FOUND"},
 		{"unavailable", domain.ErrUnavailable, connect.CodeUnavailable, "DEPENDENCY_UNAVAILABLE"},
-		{"a reason this API does not answer", &domain.Refusal{Reason: "AGENT_NOT_ENABLED"}, connect.CodeInternal, ""},
-		{"not built yet", domain.ErrNotImplemented, connect.CodeUnimplemented, ""},
-		{"a failure", errors.New("controller answered Internal: pq: deadlock"), connect.CodeInternal, ""},
+		{"a reason this API does not answer", &domain.Refusal{Reason: "AGENT_NOT_ENABLED"}, connect.CodeInternal, "INTERNAL"},
+		{"not built yet", domain.ErrNotImplemented, connect.CodeUnimplemented, "NOT_IMPLEMENTED"},
+		{"a failure", errors.New("controller answered Internal: pq: deadlock"), connect.CodeInternal, "INTERNAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,67 +3,56 @@ package ports
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/andes-bank/andes/bff/mobile/domain"
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/tokens"
 )
 
 // errorDomain is the ErrorInfo.domain of every refusal bff-mobile answers: the
 // services' reasons are kept, their domains are not (the app talks to one API).
-const errorDomain = "bff-mobile.andes.bank"
-
-// reasonCodes maps each reason bff-mobile may answer (common ones and those that
-// list DOMAIN_BFF_MOBILE) to its code, read once from the andes.errors.v1 contract.
-var reasonCodes = func() map[string]connect.Code {
-	m := map[string]connect.Code{}
-	values := errorsv1.Reason(0).Descriptor().Values()
-	for i := range values.Len() {
-		spec, _ := proto.GetExtension(values.Get(i).Options(), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-		if spec.GetReason() == "" {
-			continue
-		}
-		if spec.GetCommon() || slices.Contains(spec.GetDomains(), errorsv1.Domain_DOMAIN_BFF_MOBILE) {
-			m[spec.GetReason()] = connect.Code(spec.GetCode())
-		}
-	}
-	return m
-}()
+var errorDomain = rpcstatus.DomainOf(errorsv1.Domain_DOMAIN_BFF_MOBILE)
 
 // messages are the stable texts of the refusals the app shows most; the others
 // get their reason in words. A service's own message never reaches the app.
-var messages = map[string]string{
-	"VALIDATION_FAILED":          "invalid request",
-	"INVALID_TOKEN":              "a valid customer access token is required",
-	"NOT_FOUND":                  "not found",
-	"DEPENDENCY_UNAVAILABLE":     "temporarily unavailable, try again",
-	"INSUFFICIENT_FUNDS":         "the available balance does not cover the amount",
-	"DAILY_LIMIT_EXCEEDED":       "the transfer would pass the daily limit",
-	"TRANSACTION_LIMIT_EXCEEDED": "the amount is outside the per-transfer limits",
-	"STEP_UP_REQUIRED":           "a one-time code was sent: send the same request again with it",
-	"STEP_UP_CODE_INVALID":       "the one-time code is wrong",
-	"STEP_UP_EXPIRED":            "the one-time code expired: send the request again without it for a new one",
-	"IDEMPOTENCY_MISMATCH":       "this idempotency key was used for a different request",
-	"IDEMPOTENCY_IN_PROGRESS":    "this request is still being processed, try again shortly",
+var messages = map[errorsv1.Reason]string{
+	errorsv1.Reason_REASON_VALIDATION_FAILED:          "invalid request",
+	errorsv1.Reason_REASON_INVALID_TOKEN:              "a valid customer access token is required",
+	errorsv1.Reason_REASON_NOT_FOUND:                  "not found",
+	errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE:     "temporarily unavailable, try again",
+	errorsv1.Reason_REASON_INSUFFICIENT_FUNDS:         "the available balance does not cover the amount",
+	errorsv1.Reason_REASON_DAILY_LIMIT_EXCEEDED:       "the transfer would pass the daily limit",
+	errorsv1.Reason_REASON_TRANSACTION_LIMIT_EXCEEDED: "the amount is outside the per-transfer limits",
+	errorsv1.Reason_REASON_STEP_UP_REQUIRED:           "a one-time code was sent: send the same request again with it",
+	errorsv1.Reason_REASON_STEP_UP_CODE_INVALID:       "the one-time code is wrong",
+	errorsv1.Reason_REASON_STEP_UP_EXPIRED:            "the one-time code expired: send the request again without it for a new one",
+	errorsv1.Reason_REASON_IDEMPOTENCY_MISMATCH:       "this idempotency key was used for a different request",
+	errorsv1.Reason_REASON_IDEMPOTENCY_IN_PROGRESS:    "this request is still being processed, try again shortly",
+	errorsv1.Reason_REASON_NOT_IMPLEMENTED:            "not available yet",
+	errorsv1.Reason_REASON_INTERNAL:                   "internal error",
 }
 
-func message(reason string) string {
-	if m, ok := messages[reason]; ok {
+func message(r errorsv1.Reason) string {
+	if m, ok := messages[r]; ok {
 		return m
 	}
-	return strings.ToLower(strings.ReplaceAll(reason, "_", " "))
+	return rpcstatus.Words(rpcstatus.Wire(r))
+}
+
+// refuse is bff-mobile's answer with reason r.
+func refuse(r errorsv1.Reason, meta map[string]string, details ...protoadapt.MessageV1) *connect.Error {
+	return errorDomain.ConnectError(r, message(r), meta, details...)
 }
 
 // toConnect maps the use cases' errors to Connect errors, once for every method.
-// Refusals keep their reason; anything unexpected is Internal without its text
+// Refusals keep their reason; anything unexpected is INTERNAL without its text
 // (logged here, returned nowhere else).
 func (c *Connect) toConnect(ctx context.Context, err error) error {
 	var (
@@ -77,12 +66,12 @@ func (c *Connect) toConnect(ctx context.Context, err error) error {
 	case errors.As(err, &ce), errors.As(err, &se):
 		return err // already an answer; the token interceptor converts scope errors
 	case errors.As(err, &r):
-		if code, ok := reasonCodes[r.Reason]; ok {
-			return refusalError(code, r)
+		if reason := rpcstatus.Parse(r.Reason); rpcstatus.AnsweredBy(reason, errorsv1.Domain_DOMAIN_BFF_MOBILE) {
+			return refusal(reason, r)
 		}
 		c.log.ErrorContext(ctx, "a service answered a reason bff-mobile does not answer", "reason", r.Reason)
 	case errors.Is(err, domain.ErrNotImplemented):
-		return connect.NewError(connect.CodeUnimplemented, errors.New("not available yet"))
+		return refuse(errorsv1.Reason_REASON_NOT_IMPLEMENTED, nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded"))
 	case errors.Is(err, context.Canceled):
@@ -90,12 +79,13 @@ func (c *Connect) toConnect(ctx context.Context, err error) error {
 	default:
 		c.log.ErrorContext(ctx, "call failed", "err", err)
 	}
-	return connect.NewError(connect.CodeInternal, errors.New("internal error"))
+	return refuse(errorsv1.Reason_REASON_INTERNAL, nil)
 }
 
-func refusalError(code connect.Code, r *domain.Refusal) *connect.Error {
-	ce := connect.NewError(code, errors.New(message(r.Reason)))
-	details := []proto.Message{&errdetails.ErrorInfo{Reason: r.Reason, Domain: errorDomain, Metadata: r.Metadata}}
+// refusal passes a service's refusal on in bff-mobile's domain, with the details
+// the app acts on.
+func refusal(reason errorsv1.Reason, r *domain.Refusal) *connect.Error {
+	var details []protoadapt.MessageV1
 	if len(r.Violations) > 0 {
 		br := &errdetails.BadRequest{}
 		for _, v := range r.Violations {
@@ -114,10 +104,5 @@ func refusalError(code connect.Code, r *domain.Refusal) *connect.Error {
 			AttemptsLeft:      ch.AttemptsLeft,
 		})
 	}
-	for _, d := range details {
-		if ed, err := connect.NewErrorDetail(d); err == nil {
-			ce.AddDetail(ed)
-		}
-	}
-	return ce
+	return refuse(reason, r.Metadata, details...)
 }

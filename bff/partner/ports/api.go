@@ -5,15 +5,17 @@ import (
 	"log/slog"
 	"regexp"
 
-	"buf.build/go/protovalidate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	partnerv1 "github.com/andes-bank/andes/gen/andes/partner/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/tokens"
+	"github.com/andes-bank/andes/platform/validation"
 )
 
 // Customers is what the partner API needs of the customer service; its gRPC client
@@ -53,13 +55,13 @@ type API struct {
 	partnerv1.UnimplementedPartnerServiceServer
 	customers  Customers
 	controller Controller
-	validator  protovalidate.Validator
+	validator  *validation.Validator
 	log        *slog.Logger
 }
 
 // NewAPI returns the partner API over the two services.
 func NewAPI(customers Customers, controller Controller, log *slog.Logger) (*API, error) {
-	v, err := protovalidate.New()
+	v, err := validation.New()
 	if err != nil {
 		return nil, err
 	}
@@ -71,17 +73,17 @@ func NewAPI(customers Customers, controller Controller, log *slog.Logger) (*API,
 func (a *API) begin(ctx context.Context, req proto.Message, scopes ...string) (*tokens.Principal, error) {
 	p := tokens.FromContext(ctx)
 	if p == nil || p.PartnerID == "" {
-		return nil, refuse("INVALID_TOKEN", nil)
+		return nil, refuse(errorsv1.Reason_REASON_INVALID_TOKEN, nil)
 	}
 	ok := false
 	for _, s := range scopes {
 		ok = ok || p.HasScope(s)
 	}
 	if !ok {
-		return nil, refuse("INSUFFICIENT_SCOPE", map[string]string{"scope": scopes[0]})
+		return nil, refuse(errorsv1.Reason_REASON_INSUFFICIENT_SCOPE, map[string]string{rpcstatus.KeyScope: scopes[0]})
 	}
-	if err := a.validator.Validate(req); err != nil {
-		return nil, validationError(err)
+	if err := a.validator.Check(errorDomain, req); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -95,10 +97,9 @@ func idempotencyKey(ctx context.Context) (string, error) {
 	values := md.Get(idempotencyKeyMD)
 	switch {
 	case len(values) == 0 || values[0] == "":
-		return "", refuse("IDEMPOTENCY_KEY_MISSING", nil)
+		return "", refuse(errorsv1.Reason_REASON_IDEMPOTENCY_KEY_MISSING, nil)
 	case len(values) > 1 || !idempotencyKeyPattern.MatchString(values[0]):
-		return "", refusal("VALIDATION_FAILED", "", nil, badRequest("Idempotency-Key",
-			"one header of 1 to 255 visible ASCII characters")).Err()
+		return "", errorDomain.InvalidField("Idempotency-Key", "one header of 1 to 255 visible ASCII characters")
 	}
 	return values[0], nil
 }
@@ -107,7 +108,7 @@ func idempotencyKey(ctx context.Context) (string, error) {
 func (a *API) write(ctx context.Context, req proto.Message, scope string) (*tokens.Principal, string, error) {
 	p := tokens.FromContext(ctx)
 	if p != nil && p.PartnerID != "" && !p.HasScope(scope) {
-		return nil, "", refuse("INSUFFICIENT_SCOPE", map[string]string{"scope": scope})
+		return nil, "", refuse(errorsv1.Reason_REASON_INSUFFICIENT_SCOPE, map[string]string{rpcstatus.KeyScope: scope})
 	}
 	key, err := idempotencyKey(ctx)
 	if err != nil {

@@ -3,14 +3,10 @@ package ports
 import (
 	"errors"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
-	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	partnerv1 "github.com/andes-bank/andes/gen/andes/partner/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 // errForeignRow is a service answering with an object that is not the caller's: a
@@ -52,7 +48,7 @@ func transferOut(op *controllerv1.Operation) *partnerv1.Transfer {
 	return &partnerv1.Transfer{TransferId: op.GetOperationId(), CustomerId: op.GetCustomerId(),
 		SourceAccountId: t.GetSourceAccountId(), DestinationAccountNumber: t.GetDestinationAccountNumber(),
 		BeneficiaryName: t.GetMaskedBeneficiaryName(), Amount: op.GetAmount(), Description: op.GetDescription(),
-		Status: partnerv1.OperationStatus(op.GetStatus()), FailureReason: reasonString(op.GetFailureReason()),
+		Status: partnerv1.OperationStatus(op.GetStatus()), FailureReason: rpcstatus.Wire(op.GetFailureReason()),
 		CreatedAt: op.GetCreatedAt(), ResolvedAt: op.GetResolvedAt()}
 }
 
@@ -64,22 +60,5 @@ func cashOut(op *controllerv1.Operation) *partnerv1.CashOperation {
 	c := op.GetCash()
 	return &partnerv1.CashOperation{OperationId: op.GetOperationId(), Direction: dir, AccountNumber: c.GetAccountNumber(),
 		Amount: op.GetAmount(), AgentReference: c.GetAgentReference(), Status: partnerv1.OperationStatus(op.GetStatus()),
-		FailureReason: reasonString(op.GetFailureReason()), CreatedAt: op.GetCreatedAt(), ResolvedAt: op.GetResolvedAt()}
-}
-
-// reasonString is a reason's wire string ("INSUFFICIENT_FUNDS"), empty for none.
-func reasonString(r errorsv1.Reason) string {
-	if r == errorsv1.Reason_REASON_UNSPECIFIED {
-		return ""
-	}
-	ev := r.Descriptor().Values().ByNumber(protoreflect.EnumNumber(r))
-	if ev == nil {
-		return ""
-	}
-	s, _ := proto.GetExtension(ev.Options(), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-	return s.GetReason()
-}
-
-func badRequest(field, description string) *errdetails.BadRequest {
-	return &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: description}}}
+		FailureReason: rpcstatus.Wire(op.GetFailureReason()), CreatedAt: op.GetCreatedAt(), ResolvedAt: op.GetResolvedAt()}
 }

@@ -21,7 +21,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	partnerv1 "github.com/andes-bank/andes/gen/andes/partner/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/tokens"
 )
 
@@ -92,11 +94,11 @@ func NewREST(ctx context.Context, o Options) (http.Handler, error) {
 		runtime.WithRoutingErrorHandler(func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
 			switch code {
 			case http.StatusMethodNotAllowed:
-				writeStatus(w, r, refusal(ReasonMethodNotAllowed, "", nil))
+				writeStatus(w, r, refusal(errorsv1.Reason_REASON_METHOD_NOT_ALLOWED, "", nil))
 			case http.StatusNotFound:
-				writeStatus(w, r, refusal("NOT_FOUND", "no such route", nil))
+				writeStatus(w, r, refusal(errorsv1.Reason_REASON_NOT_FOUND, "no such route", nil))
 			default:
-				writeStatus(w, r, refusal("VALIDATION_FAILED", http.StatusText(code), nil))
+				writeStatus(w, r, refusal(errorsv1.Reason_REASON_VALIDATION_FAILED, http.StatusText(code), nil))
 			}
 		}),
 		runtime.WithForwardResponseOption(func(_ context.Context, w http.ResponseWriter, _ proto.Message) error {
@@ -154,7 +156,7 @@ func (e *edge) recover(next http.Handler) http.Handler {
 			e.o.Logger.ErrorContext(r.Context(), "panic serving a partner request", "request_id", RequestID(r.Context()),
 				"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
 			if !rw.wrote {
-				writeStatus(rw, r, refusal(ReasonInternal, "", nil))
+				writeStatus(rw, r, refusal(errorsv1.Reason_REASON_INTERNAL, "", nil))
 			}
 		}()
 		next.ServeHTTP(rw, r)
@@ -183,7 +185,7 @@ func (w *recordingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter
 func (e *edge) bound(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > e.o.MaxBodyBytes {
-			writeStatus(w, r, refusal("VALIDATION_FAILED", tooLarge(e.o.MaxBodyBytes), nil))
+			writeStatus(w, r, refusal(errorsv1.Reason_REASON_VALIDATION_FAILED, tooLarge(e.o.MaxBodyBytes), nil))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, e.o.MaxBodyBytes)
@@ -206,21 +208,21 @@ func (e *edge) authenticate(next http.Handler) http.Handler {
 			raw, ok = tokens.BearerToken(values[0])
 		}
 		if !ok {
-			writeStatus(w, r, refusal("INVALID_TOKEN", "an Authorization: Bearer header with an access token is required", nil))
+			writeStatus(w, r, refusal(errorsv1.Reason_REASON_INVALID_TOKEN, "an Authorization: Bearer header with an access token is required", nil))
 			return
 		}
 		p, err := e.o.Verifier.Verify(r.Context(), raw)
 		switch {
 		case errors.Is(err, tokens.ErrUnavailable):
-			writeStatus(w, r, refusal("DEPENDENCY_UNAVAILABLE", "token verification is starting; retry shortly",
-				map[string]string{"retry_after_seconds": "1"}))
+			writeStatus(w, r, refusal(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE, "token verification is starting; retry shortly",
+				rpcstatus.RetryAfter(time.Second)))
 			return
 		case err != nil:
 			e.o.Logger.InfoContext(r.Context(), "access token refused", "request_id", RequestID(r.Context()), "why", tokens.ReasonOf(err))
-			writeStatus(w, r, refusal("INVALID_TOKEN", "", nil))
+			writeStatus(w, r, refusal(errorsv1.Reason_REASON_INVALID_TOKEN, "", nil))
 			return
 		case p.PartnerID == "" || p.IsCustomer():
-			writeStatus(w, r, refusal("INSUFFICIENT_SCOPE", "a partner's client-credentials token is required", nil))
+			writeStatus(w, r, refusal(errorsv1.Reason_REASON_INSUFFICIENT_SCOPE, "a partner's client-credentials token is required", nil))
 			return
 		}
 		ctx := tokens.ForwardBearer(tokens.WithPrincipal(r.Context(), p), raw)
@@ -247,7 +249,7 @@ func (e *edge) limit(next http.Handler) http.Handler {
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(q.Remaining))
 		if !q.Allowed {
 			secs := max(int(math.Ceil(q.RetryAfter.Seconds())), 1)
-			writeStatus(w, r, refusal("RATE_LIMITED", "", map[string]string{"retry_after_seconds": strconv.Itoa(secs)}))
+			writeStatus(w, r, refusal(errorsv1.Reason_REASON_RATE_LIMITED, "", map[string]string{rpcstatus.KeyRetryAfterSeconds: strconv.Itoa(secs)}))
 			return
 		}
 		next.ServeHTTP(w, r)

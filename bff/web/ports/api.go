@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -13,8 +12,10 @@ import (
 	"github.com/andes-bank/andes/bff/web/domain"
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	webv1 "github.com/andes-bank/andes/gen/andes/web/v1"
 	"github.com/andes-bank/andes/gen/andes/web/v1/webv1connect"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/tokens"
 )
 
@@ -54,24 +55,6 @@ func call(ctx context.Context) (*liveSession, context.Context, error) {
 		return nil, ctx, sessionError(domain.ErrNoSession)
 	}
 	return ls, tokens.ForwardBearer(ctx, ls.s.Tokens.Access), nil
-}
-
-// validator checks every request against the contract's rules.
-func validator() (connect.Interceptor, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, err
-	}
-	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if m, ok := req.Any().(proto.Message); ok {
-				if err := v.Validate(m); err != nil {
-					return nil, validationError(err)
-				}
-			}
-			return next(ctx, req)
-		}
-	}), nil
 }
 
 func (a *API) GetSession(ctx context.Context, _ *connect.Request[webv1.GetSessionRequest]) (*connect.Response[webv1.GetSessionResponse], error) {
@@ -274,7 +257,7 @@ func (a *API) GetTransfer(ctx context.Context, req *connect.Request[webv1.GetTra
 	}
 	op := resp.GetOperation()
 	if op.GetType() != controllerv1.OperationType_OPERATION_TYPE_TRANSFER || op.GetCustomerId() != ls.s.CustomerID {
-		return nil, reasonError(connect.CodeNotFound, "NOT_FOUND", nil)
+		return nil, refuse(errorsv1.Reason_REASON_NOT_FOUND, nil)
 	}
 	return connect.NewResponse(&webv1.GetTransferResponse{Transfer: a.transferOf(cctx, ls.s.CustomerID, op)}), nil
 }
@@ -303,13 +286,10 @@ func (a *API) transferOf(ctx context.Context, customerID string, op *controllerv
 		Destination: dest, Beneficiary: d.GetMaskedBeneficiaryName(), Amount: op.GetAmount(),
 		Description: op.GetDescription(), CreatedAt: op.GetCreatedAt()}
 	if st == webv1.TransferStatus_TRANSFER_STATUS_FAILED {
-		t.FailureReason = reasonName(op.GetFailureReason().String())
+		t.FailureReason = rpcstatus.Wire(op.GetFailureReason())
 	}
 	return t
 }
-
-// reasonName turns an andes.errors.v1.Reason enum name into its wire string.
-func reasonName(enum string) string { return strings.TrimPrefix(enum, "REASON_") }
 
 func (a *API) GetStatement(ctx context.Context, req *connect.Request[webv1.GetStatementRequest]) (*connect.Response[webv1.GetStatementResponse], error) {
 	ls, cctx, err := call(ctx)

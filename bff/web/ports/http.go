@@ -17,6 +17,7 @@ import (
 	"github.com/andes-bank/andes/bff/web/app"
 	"github.com/andes-bank/andes/bff/web/domain"
 	"github.com/andes-bank/andes/gen/andes/web/v1/webv1connect"
+	"github.com/andes-bank/andes/platform/validation"
 )
 
 //go:embed static
@@ -58,12 +59,14 @@ type Edge struct {
 
 // NewEdge builds the edge's routes.
 func NewEdge(sessions *app.App, api *API, opts Options) (*Edge, error) {
-	validate, err := validator()
+	// Every request is checked against the contract's rules before its handler
+	// (and before the session is read).
+	validator, err := validation.New()
 	if err != nil {
 		return nil, err
 	}
 	e := &Edge{sessions: sessions, opts: opts, mux: http.NewServeMux()}
-	path, h := webv1connect.NewWebServiceHandler(api, connect.WithInterceptors(validate),
+	path, h := webv1connect.NewWebServiceHandler(api, connect.WithInterceptors(validator.ConnectInterceptor(errorDomain)),
 		connect.WithReadMaxBytes(64<<10))
 	e.mux.Handle(path, e.withSession(h))
 	e.mux.HandleFunc("GET /login", e.login)

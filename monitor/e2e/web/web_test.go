@@ -114,7 +114,7 @@ func testSession(t *testing.T, base string) {
 	t.Run("a state-changing call without the CSRF token is refused", func(t *testing.T) {
 		for _, csrf := range []string{"", "wrong-" + c.csrf} {
 			resp, b := c.rpc("SetLanguage", `{"language":"en"}`, csrf, nil)
-			if resp.StatusCode != http.StatusForbidden || parseError(t, b).reason() != "INVALID_TOKEN" {
+			if resp.StatusCode != http.StatusForbidden || parseError(t, b).reason() != "CSRF_TOKEN_INVALID" {
 				t.Errorf("SetLanguage with CSRF %q: %d %s", csrf, resp.StatusCode, b)
 			}
 			resp, b = c.rpc("Transfer", `{}`, csrf, nil)

@@ -6,22 +6,17 @@ package ports
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
-	"buf.build/go/protovalidate"
 	"golang.org/x/sys/unix"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	supervisorv1 "github.com/andes-bank/andes/gen/andes/supervisor/v1"
 	"github.com/andes-bank/andes/monitor/supervisor"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 // Manager is what the API needs of the supervisor.
@@ -39,9 +34,8 @@ const KeyTTL = 10 * time.Minute
 // Server implements andes.supervisor.v1.SupervisorService.
 type Server struct {
 	supervisorv1.UnimplementedSupervisorServiceServer
-	m         Manager
-	now       func() time.Time
-	validator protovalidate.Validator
+	m   Manager
+	now func() time.Time
 
 	mu        sync.Mutex
 	restarts  map[string]bool         // processes with a restart under way
@@ -57,11 +51,7 @@ type keyedRestart struct {
 
 // NewServer serves m; now is the clock that ages idempotency keys.
 func NewServer(m Manager, now func() time.Time) (*Server, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, fmt.Errorf("ports: %w", err)
-	}
-	return &Server{m: m, now: now, validator: v, restarts: map[string]bool{}, completed: map[string]keyedRestart{}}, nil
+	return &Server{m: m, now: now, restarts: map[string]bool{}, completed: map[string]keyedRestart{}}, nil
 }
 
 // ListProcesses lists every supervised process in manifest order.
@@ -75,11 +65,8 @@ func (s *Server) ListProcesses(context.Context, *supervisorv1.ListProcessesReque
 
 // RestartProcess stops and starts one process, once per idempotency key.
 func (s *Server) RestartProcess(_ context.Context, req *supervisorv1.RestartProcessRequest) (*supervisorv1.RestartProcessResponse, error) {
-	if err := s.validator.Validate(req); err != nil {
-		return nil, validationError(err)
-	}
 	if _, ok := s.m.Status(req.GetName()); !ok {
-		return nil, refusal(codes.NotFound, errorsv1.Reason_REASON_NOT_FOUND, "no supervised process "+strconv.Quote(req.GetName()), nil)
+		return nil, errorDomain.Error(errorsv1.Reason_REASON_NOT_FOUND, "no supervised process "+strconv.Quote(req.GetName()), nil)
 	}
 
 	s.mu.Lock()
@@ -87,15 +74,15 @@ func (s *Server) RestartProcess(_ context.Context, req *supervisorv1.RestartProc
 	if prev, ok := s.completed[req.GetIdempotencyKey()]; ok {
 		s.mu.Unlock()
 		if prev.name != req.GetName() {
-			return nil, refusal(codes.FailedPrecondition, errorsv1.Reason_REASON_IDEMPOTENCY_MISMATCH,
+			return nil, errorDomain.Error(errorsv1.Reason_REASON_IDEMPOTENCY_MISMATCH,
 				"the idempotency key was used to restart another process", nil)
 		}
 		return prev.resp, nil
 	}
 	if s.restarts[req.GetName()] {
 		s.mu.Unlock()
-		return nil, refusal(codes.ResourceExhausted, errorsv1.Reason_REASON_RESTART_THROTTLED,
-			"a restart of "+req.GetName()+" is under way", map[string]string{"retry_after_seconds": "1"})
+		return nil, errorDomain.Error(errorsv1.Reason_REASON_RESTART_THROTTLED,
+			"a restart of "+req.GetName()+" is under way", rpcstatus.RetryAfter(time.Second))
 	}
 	s.restarts[req.GetName()] = true
 	s.mu.Unlock()
@@ -107,12 +94,12 @@ func (s *Server) RestartProcess(_ context.Context, req *supervisorv1.RestartProc
 	delete(s.restarts, req.GetName())
 	switch {
 	case errors.Is(err, supervisor.ErrNotRunning):
-		return nil, refusal(codes.Unavailable, errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE,
-			"the supervisor is stopping", map[string]string{"retry_after_seconds": "5"})
+		return nil, errorDomain.Error(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE,
+			"the supervisor is stopping", rpcstatus.RetryAfter(5*time.Second))
 	case err != nil:
 		// The binary could not be executed: the process is in backoff and the
 		// supervisor keeps trying; the caller learns the restart did not start it.
-		return nil, status.Errorf(codes.Internal, "%s could not be started", req.GetName())
+		return nil, errorDomain.Error(errorsv1.Reason_REASON_INTERNAL, req.GetName()+" could not be started", nil)
 	}
 	resp := &supervisorv1.RestartProcessResponse{Process: toProto(st)}
 	s.completed[req.GetIdempotencyKey()] = keyedRestart{name: req.GetName(), resp: resp, at: s.now()}
@@ -163,42 +150,5 @@ func stateToProto(s supervisor.State) supervisorv1.ProcessState {
 	return supervisorv1.ProcessState_PROCESS_STATE_UNSPECIFIED
 }
 
-// domain is the ErrorInfo domain of every refusal this API makes.
-var domain = proto.GetExtension(errorsv1.Domain_DOMAIN_SUPERVISOR.Descriptor().Values().
-	ByNumber(errorsv1.Domain_DOMAIN_SUPERVISOR.Number()).Options(), errorsv1.E_DomainName).(string) // "supervisor.andes.bank"
-
-// reasonString is the wire string of a reason, from the contract's own table.
-func reasonString(r errorsv1.Reason) string {
-	ev := r.Descriptor().Values().ByNumber(r.Number())
-	spec, _ := proto.GetExtension(ev.Options(), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-	return spec.GetReason()
-}
-
-func refusal(code codes.Code, reason errorsv1.Reason, msg string, metadata map[string]string) error {
-	st, err := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{
-		Reason: reasonString(reason), Domain: domain, Metadata: metadata,
-	})
-	if err != nil {
-		return status.Error(code, msg)
-	}
-	return st.Err()
-}
-
-func validationError(err error) error {
-	var verr *protovalidate.ValidationError
-	br := &errdetails.BadRequest{}
-	if errors.As(err, &verr) {
-		for _, v := range verr.Violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-				Field:       protovalidate.FieldPathString(v.Proto.GetField()),
-				Description: v.Proto.GetMessage(),
-			})
-		}
-	}
-	st, derr := status.New(codes.InvalidArgument, "the request breaks an input rule").WithDetails(
-		&errdetails.ErrorInfo{Reason: reasonString(errorsv1.Reason_REASON_VALIDATION_FAILED), Domain: domain}, br)
-	if derr != nil {
-		return status.Error(codes.InvalidArgument, "the request breaks an input rule")
-	}
-	return st.Err()
-}
+// errorDomain is the ErrorInfo domain of every refusal this API makes.
+var errorDomain = rpcstatus.DomainOf(errorsv1.Domain_DOMAIN_SUPERVISOR)

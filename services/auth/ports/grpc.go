@@ -4,101 +4,81 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
-	"buf.build/go/protovalidate"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	identityv1 "github.com/andes-bank/andes/gen/andes/identity/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/services/auth/app"
 	"github.com/andes-bank/andes/services/auth/domain"
 )
 
 // errorDomain is the ErrorInfo.domain of auth's refusals.
-const errorDomain = "auth.andes.bank"
+var errorDomain = rpcstatus.DomainOf(errorsv1.Domain_DOMAIN_AUTH)
 
-// GRPC is auth's internal API, andes.auth.v1.AuthService.
+// GRPC is auth's internal API, andes.auth.v1.AuthService. Requests arrive
+// validated: the platform's server checks their protovalidate rules.
 type GRPC struct {
 	authv1.UnimplementedAuthServiceServer
-	app       *app.App
-	validator protovalidate.Validator
+	app *app.App
 }
 
 // NewGRPC returns the internal API on a.
 func NewGRPC(a *app.App) (*GRPC, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, err
-	}
-	return &GRPC{app: a, validator: v}, nil
+	return &GRPC{app: a}, nil
 }
 
-func (g *GRPC) validate(m proto.Message) error {
-	err := g.validator.Validate(m)
-	var ve *protovalidate.ValidationError
-	if errors.As(err, &ve) {
-		br := &errdetails.BadRequest{}
-		for _, v := range ve.Violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-				Field: protovalidate.FieldPathString(v.Proto.GetField()), Description: v.Proto.GetMessage()})
-		}
-		st := status.New(codes.InvalidArgument, "invalid request")
-		if d, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: "VALIDATION_FAILED", Domain: errorDomain}, br); derr == nil {
-			st = d
-		}
-		return st.Err()
-	}
-	if err != nil {
-		return status.Error(codes.InvalidArgument, "invalid request")
-	}
-	return nil
-}
-
-func reasonStatus(reason errorsv1.Reason, msg string, meta map[string]string) error {
-	v := reason.Descriptor().Values().ByNumber(protoreflect.EnumNumber(reason))
-	spec, _ := proto.GetExtension(v.Options(), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-	st := status.New(codes.Code(spec.GetCode()), msg)
-	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: spec.GetReason(), Domain: errorDomain, Metadata: meta}); err == nil {
-		st = withInfo
-	}
-	return st.Err()
+// reasons maps the domain's errors to andes.errors.v1 reasons, once for every
+// method; a nil msg means the error's own text, which names the rule broken.
+var reasons = []struct {
+	err    error
+	reason errorsv1.Reason
+	msg    string
+	meta   map[string]string
+}{
+	{domain.ErrUserNotFound, errorsv1.Reason_REASON_NOT_FOUND, "not found", nil},
+	{domain.ErrDeviceNotFound, errorsv1.Reason_REASON_NOT_FOUND, "not found", nil},
+	{domain.ErrUserExists, errorsv1.Reason_REASON_ALREADY_EXISTS, "the customer or the document already has credentials", nil},
+	{domain.ErrIdempotencyReuse, errorsv1.Reason_REASON_IDEMPOTENCY_MISMATCH, "the idempotency key was used with a different request", nil},
+	{domain.ErrStepUpExpired, errorsv1.Reason_REASON_STEP_UP_EXPIRED, "the challenge expired, was used up, or is another request's", nil},
+	{domain.ErrSMSUnavailable, errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE, "the SMS gateway is unavailable", rpcstatus.RetryAfter(5 * time.Second)},
+	{domain.ErrNoPhone, errorsv1.Reason_REASON_VALIDATION_FAILED, "", nil},
+	{domain.ErrInvalidDocument, errorsv1.Reason_REASON_VALIDATION_FAILED, "", nil},
+	{domain.ErrInvalidUsername, errorsv1.Reason_REASON_VALIDATION_FAILED, "", nil},
+	{domain.ErrWeakPassword, errorsv1.Reason_REASON_VALIDATION_FAILED, "", nil},
+	{domain.ErrInvalidCustomer, errorsv1.Reason_REASON_VALIDATION_FAILED, "", nil},
+	{domain.ErrBadPageToken, errorsv1.Reason_REASON_VALIDATION_FAILED, "", nil},
 }
 
 // toStatus maps errors once for every method: domain errors to their reasons,
-// anything else to Internal without its text (the platform's interceptor logs it).
+// anything else to INTERNAL without its text (the platform's interceptor logs it).
 func toStatus(err error) error {
 	var invalid *domain.StepUpInvalid
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, domain.ErrUserNotFound), errors.Is(err, domain.ErrDeviceNotFound):
-		return reasonStatus(errorsv1.Reason_REASON_NOT_FOUND, "not found", nil)
-	case errors.Is(err, domain.ErrUserExists):
-		return reasonStatus(errorsv1.Reason_REASON_ALREADY_EXISTS, "the customer or the document already has credentials", nil)
-	case errors.Is(err, domain.ErrIdempotencyReuse):
-		return reasonStatus(errorsv1.Reason_REASON_IDEMPOTENCY_MISMATCH, "the idempotency key was used with a different request", nil)
 	case errors.As(err, &invalid):
-		return reasonStatus(errorsv1.Reason_REASON_STEP_UP_CODE_INVALID, "the code is wrong",
-			map[string]string{"attempts_left": strconv.Itoa(invalid.AttemptsLeft)})
-	case errors.Is(err, domain.ErrStepUpExpired):
-		return reasonStatus(errorsv1.Reason_REASON_STEP_UP_EXPIRED, "the challenge expired, was used up, or is another request's", nil)
-	case errors.Is(err, domain.ErrSMSUnavailable):
-		return reasonStatus(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE, "the SMS gateway is unavailable",
-			map[string]string{"retry_after_seconds": "5"})
-	case errors.Is(err, domain.ErrNoPhone), errors.Is(err, domain.ErrInvalidDocument), errors.Is(err, domain.ErrInvalidUsername),
-		errors.Is(err, domain.ErrWeakPassword), errors.Is(err, domain.ErrInvalidCustomer), errors.Is(err, domain.ErrBadPageToken):
-		return reasonStatus(errorsv1.Reason_REASON_VALIDATION_FAILED, err.Error(), nil)
+		return errorDomain.Error(errorsv1.Reason_REASON_STEP_UP_CODE_INVALID, "the code is wrong",
+			map[string]string{rpcstatus.KeyAttemptsLeft: strconv.Itoa(invalid.AttemptsLeft)})
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "canceled")
+	}
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			msg := r.msg
+			if msg == "" {
+				msg = err.Error()
+			}
+			return errorDomain.Error(r.reason, msg, r.meta)
+		}
 	}
 	return err
 }
@@ -134,9 +114,6 @@ func userProto(s app.UserState) *authv1.User {
 
 // CreateCredentials implements andes.auth.v1.
 func (g *GRPC) CreateCredentials(ctx context.Context, req *authv1.CreateCredentialsRequest) (*authv1.CreateCredentialsResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	u, err := g.app.CreateCredentials(ctx, app.NewCredentials{
 		Caller: caller(ctx), IdempotencyKey: req.GetIdempotencyKey(), CustomerID: req.GetCustomerId(),
 		DocumentType: documentTypes[req.GetDocument().GetType()], DocumentNumber: req.GetDocument().GetNumber(),
@@ -150,9 +127,6 @@ func (g *GRPC) CreateCredentials(ctx context.Context, req *authv1.CreateCredenti
 
 // GetUser implements andes.auth.v1.
 func (g *GRPC) GetUser(ctx context.Context, req *authv1.GetUserRequest) (*authv1.GetUserResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	s, err := g.app.GetUser(ctx, req.GetCustomerId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -162,9 +136,6 @@ func (g *GRPC) GetUser(ctx context.Context, req *authv1.GetUserRequest) (*authv1
 
 // DisableUser implements andes.auth.v1.
 func (g *GRPC) DisableUser(ctx context.Context, req *authv1.DisableUserRequest) (*authv1.DisableUserResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	u, err := g.app.DisableUser(ctx, caller(ctx), req.GetCustomerId(), req.GetReason())
 	if err != nil {
 		return nil, toStatus(err)
@@ -174,9 +145,6 @@ func (g *GRPC) DisableUser(ctx context.Context, req *authv1.DisableUserRequest) 
 
 // EnableUser implements andes.auth.v1.
 func (g *GRPC) EnableUser(ctx context.Context, req *authv1.EnableUserRequest) (*authv1.EnableUserResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	u, err := g.app.EnableUser(ctx, caller(ctx), req.GetCustomerId(), req.GetReason())
 	if err != nil {
 		return nil, toStatus(err)
@@ -186,9 +154,6 @@ func (g *GRPC) EnableUser(ctx context.Context, req *authv1.EnableUserRequest) (*
 
 // RevokeUserTokens implements andes.auth.v1.
 func (g *GRPC) RevokeUserTokens(ctx context.Context, req *authv1.RevokeUserTokensRequest) (*authv1.RevokeUserTokensResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	before, err := g.app.RevokeUserTokens(ctx, caller(ctx), req.GetCustomerId(), req.GetReason())
 	if err != nil {
 		return nil, toStatus(err)
@@ -215,9 +180,6 @@ func deviceProto(d *domain.Device) *authv1.Device {
 
 // ListDevices implements andes.auth.v1.
 func (g *GRPC) ListDevices(ctx context.Context, req *authv1.ListDevicesRequest) (*authv1.ListDevicesResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	devs, next, err := g.app.ListDevices(ctx, req.GetCustomerId(), req.GetIncludeRevoked(), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, toStatus(err)
@@ -231,9 +193,6 @@ func (g *GRPC) ListDevices(ctx context.Context, req *authv1.ListDevicesRequest) 
 
 // RevokeDevice implements andes.auth.v1.
 func (g *GRPC) RevokeDevice(ctx context.Context, req *authv1.RevokeDeviceRequest) (*authv1.RevokeDeviceResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	d, err := g.app.RevokeDevice(ctx, caller(ctx), req.GetCustomerId(), req.GetDeviceId(), req.GetReason())
 	if err != nil {
 		return nil, toStatus(err)
@@ -266,12 +225,9 @@ func ChallengeProto(c domain.StepUpChallenge) *authv1.StepUpChallenge {
 
 // SendStepUpCode implements andes.auth.v1.
 func (g *GRPC) SendStepUpCode(ctx context.Context, req *authv1.SendStepUpCodeRequest) (*authv1.SendStepUpCodeResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	purpose, ok := purposes[req.GetPurpose()]
 	if !ok {
-		return nil, reasonStatus(errorsv1.Reason_REASON_VALIDATION_FAILED, "purpose: unknown", nil)
+		return nil, errorDomain.InvalidField("purpose", "unknown")
 	}
 	c, err := g.app.SendStepUpCode(ctx, req.GetCustomerId(), purpose, req.GetBinding(), req.GetLanguage(), app.Origin{UserAgent: "grpc:" + caller(ctx)})
 	if err != nil {
@@ -282,9 +238,6 @@ func (g *GRPC) SendStepUpCode(ctx context.Context, req *authv1.SendStepUpCodeReq
 
 // VerifyStepUpCode implements andes.auth.v1.
 func (g *GRPC) VerifyStepUpCode(ctx context.Context, req *authv1.VerifyStepUpCodeRequest) (*authv1.VerifyStepUpCodeResponse, error) {
-	if err := g.validate(req); err != nil {
-		return nil, err
-	}
 	c, err := g.app.VerifyStepUpCode(ctx, req.GetCustomerId(), req.GetBinding(), req.GetProof().GetChallengeId(), req.GetProof().GetCode(), app.Origin{UserAgent: "grpc:" + caller(ctx)})
 	if err != nil {
 		return nil, toStatus(err)

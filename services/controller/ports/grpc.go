@@ -1,5 +1,5 @@
-// Package ports serves andes.controller.v1 over gRPC: requests are validated with
-// protovalidate, the actor is taken from the verified end-user token the gateway
+// Package ports serves andes.controller.v1 over gRPC: requests arrive validated (the
+// platform's server checks their protovalidate rules), the actor is taken from the verified end-user token the gateway
 // forwarded, write responses are stored against the caller's idempotency key and
 // replayed byte for byte, and domain errors are mapped once (errors.go).
 package ports
@@ -8,7 +8,6 @@ import (
 	"context"
 	"time"
 
-	"buf.build/go/protovalidate"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -17,8 +16,8 @@ import (
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
-	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/tokens"
 	"github.com/andes-bank/andes/services/controller/app"
@@ -28,25 +27,17 @@ import (
 // GRPC is andes.controller.v1.ControllerService.
 type GRPC struct {
 	controllerv1.UnimplementedControllerServiceServer
-	app       *app.App
-	validator protovalidate.Validator
+	app *app.App
 }
 
 // NewGRPC returns the API on a.
 func NewGRPC(a *app.App) (*GRPC, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, err
-	}
-	return &GRPC{app: a, validator: v}, nil
+	return &GRPC{app: a}, nil
 }
 
-// begin validates the request, finds the actor and checks the scope the method
-// needs: every method starts here.
-func (g *GRPC) begin(ctx context.Context, req proto.Message, scope string) (domain.Actor, error) {
-	if err := g.validate(req); err != nil {
-		return domain.Actor{}, err
-	}
+// begin finds the actor and checks the scope the method needs: every method
+// starts here.
+func (g *GRPC) begin(ctx context.Context, scope string) (domain.Actor, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return domain.Actor{}, statusErr(err)
@@ -118,7 +109,7 @@ func answer[T proto.Message](res app.Result, err error, resp T, fill func(*contr
 
 // PreviewTransfer implements andes.controller.v1.
 func (g *GRPC) PreviewTransfer(ctx context.Context, req *controllerv1.PreviewTransferRequest) (*controllerv1.PreviewTransferResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeTransfersWrite)
+	a, err := g.begin(ctx, tokens.ScopeTransfersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +125,7 @@ func (g *GRPC) PreviewTransfer(ctx context.Context, req *controllerv1.PreviewTra
 
 // Transfer implements andes.controller.v1.
 func (g *GRPC) Transfer(ctx context.Context, req *controllerv1.TransferRequest) (*controllerv1.TransferResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeTransfersWrite)
+	a, err := g.begin(ctx, tokens.ScopeTransfersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +144,7 @@ func (g *GRPC) Transfer(ctx context.Context, req *controllerv1.TransferRequest) 
 
 // CashIn implements andes.controller.v1.
 func (g *GRPC) CashIn(ctx context.Context, req *controllerv1.CashInRequest) (*controllerv1.CashInResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeCash)
+	a, err := g.begin(ctx, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +160,7 @@ func (g *GRPC) CashIn(ctx context.Context, req *controllerv1.CashInRequest) (*co
 
 // CashOut implements andes.controller.v1.
 func (g *GRPC) CashOut(ctx context.Context, req *controllerv1.CashOutRequest) (*controllerv1.CashOutResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeCash)
+	a, err := g.begin(ctx, tokens.ScopeCash)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +187,7 @@ func readScope(ctx context.Context) string {
 
 // GetOperation implements andes.controller.v1.
 func (g *GRPC) GetOperation(ctx context.Context, req *controllerv1.GetOperationRequest) (*controllerv1.GetOperationResponse, error) {
-	a, err := g.begin(ctx, req, readScope(ctx))
+	a, err := g.begin(ctx, readScope(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +200,7 @@ func (g *GRPC) GetOperation(ctx context.Context, req *controllerv1.GetOperationR
 
 // ListOperations implements andes.controller.v1.
 func (g *GRPC) ListOperations(ctx context.Context, req *controllerv1.ListOperationsRequest) (*controllerv1.ListOperationsResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
+	a, err := g.begin(ctx, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +217,7 @@ func (g *GRPC) ListOperations(ctx context.Context, req *controllerv1.ListOperati
 
 // GetStatement implements andes.controller.v1.
 func (g *GRPC) GetStatement(ctx context.Context, req *controllerv1.GetStatementRequest) (*controllerv1.GetStatementResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
+	a, err := g.begin(ctx, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +239,7 @@ func (g *GRPC) GetStatement(ctx context.Context, req *controllerv1.GetStatementR
 
 // ListBeneficiaries implements andes.controller.v1.
 func (g *GRPC) ListBeneficiaries(ctx context.Context, req *controllerv1.ListBeneficiariesRequest) (*controllerv1.ListBeneficiariesResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
+	a, err := g.begin(ctx, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +257,7 @@ func (g *GRPC) ListBeneficiaries(ctx context.Context, req *controllerv1.ListBene
 
 // GetDailyLimits implements andes.controller.v1.
 func (g *GRPC) GetDailyLimits(ctx context.Context, req *controllerv1.GetDailyLimitsRequest) (*controllerv1.GetDailyLimitsResponse, error) {
-	a, err := g.begin(ctx, req, tokens.ScopeAccountsRead)
+	a, err := g.begin(ctx, tokens.ScopeAccountsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +331,7 @@ func operationProto(op *domain.Operation) *controllerv1.Operation {
 		Amount: money(op.Amount), Description: op.Description, Channel: channels[op.Channel], ClientId: op.ClientID,
 		CreatedAt: ts(op.CreatedAt), ResolvedAt: ts(op.ResolvedAt), CoreTransactionId: op.CoreTransactionID}
 	if op.Status == domain.StatusFailed {
-		o.FailureReason = reasonByName(op.FailureReason)
+		o.FailureReason = rpcstatus.Parse(op.FailureReason)
 	}
 	if op.Type == domain.TypeTransfer {
 		o.Details = &controllerv1.Operation_Transfer{Transfer: &controllerv1.TransferDetails{SourceAccountId: op.SourceAccountID,
@@ -383,6 +374,3 @@ func (Codec) Refusal(err error) (app.Stored, error) {
 	b, merr := proto.MarshalOptions{Deterministic: true}.Marshal(st.Proto())
 	return app.Stored{Code: int(st.Code()), Body: b}, merr
 }
-
-// ReasonByName is the enum of a wire reason, for events.
-func ReasonByName(name string) errorsv1.Reason { return reasonByName(name) }

@@ -1,5 +1,5 @@
-// Package ports serves andes.customer.v1 over gRPC: requests are validated with
-// protovalidate, the acting principal is taken from the verified end-user token
+// Package ports serves andes.customer.v1 over gRPC: requests arrive validated (the
+// platform's server checks their protovalidate rules), the acting principal is taken from the verified end-user token
 // (or the calling process when none came), and domain errors are mapped once.
 package ports
 
@@ -7,8 +7,6 @@ import (
 	"context"
 	"time"
 
-	"buf.build/go/protovalidate"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
@@ -24,17 +22,12 @@ import (
 // not served yet (Unimplemented).
 type GRPC struct {
 	customerv1.UnimplementedCustomerServiceServer
-	app       *app.App
-	validator protovalidate.Validator
+	app *app.App
 }
 
 // NewGRPC returns the API on a.
 func NewGRPC(a *app.App) (*GRPC, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, err
-	}
-	return &GRPC{app: a, validator: v}, nil
+	return &GRPC{app: a}, nil
 }
 
 // actor is who the call acts for: the end user's verified token (put in the
@@ -55,11 +48,8 @@ var tokenKinds = map[tokens.Kind]domain.TokenKind{
 	tokens.KindPartner:  domain.PartnerToken,
 }
 
-// begin validates the request and finds the actor: every method starts here.
-func (g *GRPC) begin(ctx context.Context, req proto.Message) (domain.Actor, error) {
-	if err := g.validate(req); err != nil {
-		return domain.Actor{}, err
-	}
+// begin finds the actor: every method starts here.
+func (g *GRPC) begin(ctx context.Context) (domain.Actor, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return domain.Actor{}, toStatus(err)
@@ -68,7 +58,7 @@ func (g *GRPC) begin(ctx context.Context, req proto.Message) (domain.Actor, erro
 }
 
 func (g *GRPC) GetCustomer(ctx context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +70,7 @@ func (g *GRPC) GetCustomer(ctx context.Context, req *customerv1.GetCustomerReque
 }
 
 func (g *GRPC) LookupCustomer(ctx context.Context, req *customerv1.LookupCustomerRequest) (*customerv1.LookupCustomerResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +82,7 @@ func (g *GRPC) LookupCustomer(ctx context.Context, req *customerv1.LookupCustome
 }
 
 func (g *GRPC) UpdatePreferences(ctx context.Context, req *customerv1.UpdatePreferencesRequest) (*customerv1.UpdatePreferencesResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +96,7 @@ func (g *GRPC) UpdatePreferences(ctx context.Context, req *customerv1.UpdatePref
 }
 
 func (g *GRPC) ListPartnerCustomers(ctx context.Context, req *customerv1.ListPartnerCustomersRequest) (*customerv1.ListPartnerCustomersResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +112,7 @@ func (g *GRPC) ListPartnerCustomers(ctx context.Context, req *customerv1.ListPar
 }
 
 func (g *GRPC) GetPartner(ctx context.Context, req *customerv1.GetPartnerRequest) (*customerv1.GetPartnerResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +129,7 @@ func (g *GRPC) GetPartner(ctx context.Context, req *customerv1.GetPartnerRequest
 }
 
 func (g *GRPC) GetAccount(ctx context.Context, req *customerv1.GetAccountRequest) (*customerv1.GetAccountResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +141,7 @@ func (g *GRPC) GetAccount(ctx context.Context, req *customerv1.GetAccountRequest
 }
 
 func (g *GRPC) LookupAccountNumber(ctx context.Context, req *customerv1.LookupAccountNumberRequest) (*customerv1.LookupAccountNumberResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +153,7 @@ func (g *GRPC) LookupAccountNumber(ctx context.Context, req *customerv1.LookupAc
 }
 
 func (g *GRPC) ListAccounts(ctx context.Context, req *customerv1.ListAccountsRequest) (*customerv1.ListAccountsResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +169,7 @@ func (g *GRPC) ListAccounts(ctx context.Context, req *customerv1.ListAccountsReq
 }
 
 func (g *GRPC) GetCustomerView(ctx context.Context, req *customerv1.GetCustomerViewRequest) (*customerv1.GetCustomerViewResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +193,7 @@ func (g *GRPC) GetCustomerView(ctx context.Context, req *customerv1.GetCustomerV
 }
 
 func (g *GRPC) ListMovements(ctx context.Context, req *customerv1.ListMovementsRequest) (*customerv1.ListMovementsResponse, error) {
-	a, err := g.begin(ctx, req)
+	a, err := g.begin(ctx)
 	if err != nil {
 		return nil, err
 	}

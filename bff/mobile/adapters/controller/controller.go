@@ -7,16 +7,14 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/andes-bank/andes/bff/mobile/adapters/rpcerror"
 	"github.com/andes-bank/andes/bff/mobile/app"
 	"github.com/andes-bank/andes/bff/mobile/domain"
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	controllerv1 "github.com/andes-bank/andes/gen/andes/controller/v1"
-	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 // RetryMethods are safe to send again when the controller was unavailable: a
@@ -91,20 +89,7 @@ func transfer(op *controllerv1.Operation) domain.Transfer {
 		t.Status = domain.TransferCompleted
 	case controllerv1.OperationStatus_OPERATION_STATUS_FAILED:
 		t.Status = domain.TransferFailed
-		t.FailureReason = reasonString(op.GetFailureReason())
+		t.FailureReason = rpcstatus.Wire(op.GetFailureReason())
 	}
 	return t
-}
-
-// reasonString is the wire string of a reason ("INSUFFICIENT_FUNDS").
-func reasonString(r errorsv1.Reason) string {
-	if r == errorsv1.Reason_REASON_UNSPECIFIED {
-		return ""
-	}
-	v := r.Descriptor().Values().ByNumber(protoreflect.EnumNumber(r))
-	if v == nil {
-		return ""
-	}
-	spec, _ := proto.GetExtension(v.Options(), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-	return spec.GetReason()
 }

@@ -131,6 +131,11 @@ const (
 	// A process this one needs is down or its circuit breaker is open; nothing was
 	// done. Metadata: retry_after_seconds when known.
 	Reason_REASON_DEPENDENCY_UNAVAILABLE Reason = 7
+	// The method exists in the contract; the process behind it does not serve it yet.
+	Reason_REASON_NOT_IMPLEMENTED Reason = 8
+	// A fault on our side. The message says nothing more; the process logged the cause
+	// (a gateway answers with a request id to quote to support).
+	Reason_REASON_INTERNAL Reason = 9
 	// A write came without an idempotency key (field, metadata or Idempotency-Key header).
 	Reason_REASON_IDEMPOTENCY_KEY_MISSING Reason = 10
 	// The key was used before with a different request; the first outcome stands.
@@ -178,6 +183,12 @@ const (
 	Reason_REASON_CARD_STATE_INVALID Reason = 50
 	// The encrypted PIN block could not be used (wrong format or key).
 	Reason_REASON_PIN_BLOCK_INVALID Reason = 51
+	// The path exists with another HTTP method (the REST gateway's routes).
+	Reason_REASON_METHOD_NOT_ALLOWED Reason = 70
+	// A browser request that changes something came without the session's CSRF token,
+	// or with another one. The session itself is fine (so not INVALID_TOKEN): this
+	// request is refused.
+	Reason_REASON_CSRF_TOKEN_INVALID Reason = 71
 	// The supervisor refuses to restart a process again so soon (crash-loop brake).
 	// Metadata: retry_after_seconds.
 	Reason_REASON_RESTART_THROTTLED Reason = 60
@@ -194,6 +205,8 @@ var (
 		5:  "REASON_ALREADY_EXISTS",
 		6:  "REASON_RATE_LIMITED",
 		7:  "REASON_DEPENDENCY_UNAVAILABLE",
+		8:  "REASON_NOT_IMPLEMENTED",
+		9:  "REASON_INTERNAL",
 		10: "REASON_IDEMPOTENCY_KEY_MISSING",
 		11: "REASON_IDEMPOTENCY_MISMATCH",
 		12: "REASON_IDEMPOTENCY_IN_PROGRESS",
@@ -213,6 +226,8 @@ var (
 		42: "REASON_DEVICE_REVOKED",
 		50: "REASON_CARD_STATE_INVALID",
 		51: "REASON_PIN_BLOCK_INVALID",
+		70: "REASON_METHOD_NOT_ALLOWED",
+		71: "REASON_CSRF_TOKEN_INVALID",
 		60: "REASON_RESTART_THROTTLED",
 	}
 	Reason_value = map[string]int32{
@@ -224,6 +239,8 @@ var (
 		"REASON_ALREADY_EXISTS":             5,
 		"REASON_RATE_LIMITED":               6,
 		"REASON_DEPENDENCY_UNAVAILABLE":     7,
+		"REASON_NOT_IMPLEMENTED":            8,
+		"REASON_INTERNAL":                   9,
 		"REASON_IDEMPOTENCY_KEY_MISSING":    10,
 		"REASON_IDEMPOTENCY_MISMATCH":       11,
 		"REASON_IDEMPOTENCY_IN_PROGRESS":    12,
@@ -243,6 +260,8 @@ var (
 		"REASON_DEVICE_REVOKED":             42,
 		"REASON_CARD_STATE_INVALID":         50,
 		"REASON_PIN_BLOCK_INVALID":          51,
+		"REASON_METHOD_NOT_ALLOWED":         70,
+		"REASON_CSRF_TOKEN_INVALID":         71,
 		"REASON_RESTART_THROTTLED":          60,
 	}
 )
@@ -429,7 +448,7 @@ const file_andes_errors_v1_errors_proto_rawDesc = "" +
 	"\x1a\x19\xc2\xf3\x18\x15supervisor.andes.bank\x12*\n" +
 	"\x0eDOMAIN_BFF_WEB\x10\v\x1a\x16\xc2\xf3\x18\x12bff-web.andes.bank\x120\n" +
 	"\x11DOMAIN_BFF_MOBILE\x10\f\x1a\x19\xc2\xf3\x18\x15bff-mobile.andes.bank\x122\n" +
-	"\x12DOMAIN_BFF_PARTNER\x10\r\x1a\x1a\xc2\xf3\x18\x16bff-partner.andes.bank*\xef\r\n" +
+	"\x12DOMAIN_BFF_PARTNER\x10\r\x1a\x1a\xc2\xf3\x18\x16bff-partner.andes.bank*\xd7\x0f\n" +
 	"\x06Reason\x12\x16\n" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12<\n" +
 	"\x18REASON_VALIDATION_FAILED\x10\x01\x1a\x1e\xca\xf3\x18\x1a\n" +
@@ -445,7 +464,11 @@ const file_andes_errors_v1_errors_proto_rawDesc = "" +
 	"\x13REASON_RATE_LIMITED\x10\x06\x1a\x1b\xca\xf3\x18\x17\n" +
 	"\fRATE_LIMITED\x10\b\x18\xad\x03 \x01(\x01\x12H\n" +
 	"\x1dREASON_DEPENDENCY_UNAVAILABLE\x10\a\x1a%\xca\xf3\x18!\n" +
-	"\x16DEPENDENCY_UNAVAILABLE\x10\x0e\x18\xf7\x03 \x01(\x01\x12H\n" +
+	"\x16DEPENDENCY_UNAVAILABLE\x10\x0e\x18\xf7\x03 \x01(\x01\x128\n" +
+	"\x16REASON_NOT_IMPLEMENTED\x10\b\x1a\x1c\xca\xf3\x18\x18\n" +
+	"\x0fNOT_IMPLEMENTED\x10\f\x18\xf5\x03(\x01\x12*\n" +
+	"\x0fREASON_INTERNAL\x10\t\x1a\x15\xca\xf3\x18\x11\n" +
+	"\bINTERNAL\x10\r\x18\xf4\x03(\x01\x12H\n" +
 	"\x1eREASON_IDEMPOTENCY_KEY_MISSING\x10\n" +
 	"\x1a$\xca\xf3\x18 \n" +
 	"\x17IDEMPOTENCY_KEY_MISSING\x10\x03\x18\x90\x03(\x01\x12B\n" +
@@ -485,7 +508,11 @@ const file_andes_errors_v1_errors_proto_rawDesc = "" +
 	"\x19REASON_CARD_STATE_INVALID\x102\x1a \xca\xf3\x18\x1c\n" +
 	"\x12CARD_STATE_INVALID\x10\t\x18\xa6\x032\x01\x05\x12=\n" +
 	"\x18REASON_PIN_BLOCK_INVALID\x103\x1a\x1f\xca\xf3\x18\x1b\n" +
-	"\x11PIN_BLOCK_INVALID\x10\x03\x18\x90\x032\x01\x05\x12@\n" +
+	"\x11PIN_BLOCK_INVALID\x10\x03\x18\x90\x032\x01\x05\x12?\n" +
+	"\x19REASON_METHOD_NOT_ALLOWED\x10F\x1a \xca\xf3\x18\x1c\n" +
+	"\x12METHOD_NOT_ALLOWED\x10\f\x18\x95\x032\x01\r\x12?\n" +
+	"\x19REASON_CSRF_TOKEN_INVALID\x10G\x1a \xca\xf3\x18\x1c\n" +
+	"\x12CSRF_TOKEN_INVALID\x10\a\x18\x93\x032\x01\v\x12@\n" +
 	"\x18REASON_RESTART_THROTTLED\x10<\x1a\"\xca\xf3\x18\x1e\n" +
 	"\x11RESTART_THROTTLED\x10\b\x18\xad\x03 \x012\x02\n" +
 	"\t:D\n" +

@@ -3,21 +3,18 @@ package grpcapi
 import (
 	"context"
 	"errors"
-	"strconv"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	"github.com/andes-bank/andes/platform/idempotency"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/services/authorizer/domain"
 )
 
 // errorDomain is the ErrorInfo.domain of this process.
-const errorDomain = "authorizer.andes.bank"
+var errorDomain = rpcstatus.DomainOf(errorsv1.Domain_DOMAIN_AUTHORIZER)
 
 // toStatus maps an error to its gRPC status once, for every method: domain errors to
 // their reasons (status codes from the reasons' specs in andes.errors.v1), anything
@@ -27,7 +24,7 @@ func toStatus(err error) error {
 		return nil
 	}
 	if _, ok := status.FromError(err); ok && !errors.Is(err, context.Canceled) {
-		return err // already a status (validation)
+		return err // already a status (a field named by the port)
 	}
 	var (
 		reason errorsv1.Reason
@@ -52,7 +49,7 @@ func toStatus(err error) error {
 	case errors.Is(err, idempotency.ErrInProgress):
 		reason, msg = errorsv1.Reason_REASON_IDEMPOTENCY_IN_PROGRESS, "a request with this idempotency key is in progress"
 		if d, ok := idempotency.RetryAfter(err); ok {
-			meta = map[string]string{"retry_after_seconds": strconv.Itoa(max(1, int(d.Seconds())))}
+			meta = rpcstatus.RetryAfter(d)
 		}
 	case errors.Is(err, domain.ErrHSMUnavailable):
 		reason, msg = errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE, "the HSM is unavailable"
@@ -63,32 +60,5 @@ func toStatus(err error) error {
 	default:
 		return err // the platform's interceptor logs it and answers Internal
 	}
-	return reasonStatus(reason, msg, meta)
-}
-
-func reasonStatus(reason errorsv1.Reason, msg string, meta map[string]string) error {
-	spec, _ := proto.GetExtension(reasonOptions(reason), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-	st := status.New(codes.Code(spec.GetCode()), msg)
-	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: spec.GetReason(), Domain: errorDomain, Metadata: meta}); err == nil {
-		st = withInfo
-	}
-	return st.Err()
-}
-
-func reasonOptions(r errorsv1.Reason) proto.Message {
-	v := r.Descriptor().Values().ByNumber(protoreflect.EnumNumber(r))
-	return v.Options()
-}
-
-// invalid is a validation failure naming the field.
-func invalid(field, description string) error {
-	spec, _ := proto.GetExtension(reasonOptions(errorsv1.Reason_REASON_VALIDATION_FAILED), errorsv1.E_ReasonSpec).(*errorsv1.ReasonSpec)
-	st := status.New(codes.InvalidArgument, field+": "+description)
-	if d, err := st.WithDetails(
-		&errdetails.ErrorInfo{Reason: spec.GetReason(), Domain: errorDomain},
-		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: description}}},
-	); err == nil {
-		st = d
-	}
-	return st.Err()
+	return errorDomain.Error(reason, msg, meta)
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"time"
 
-	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -28,30 +27,18 @@ type Idempotent interface {
 // Server implements andes.authorizer.v1.AuthorizerService.
 type Server struct {
 	authorizerv1.UnimplementedAuthorizerServiceServer
-	cards     *app.Cards
-	idem      Idempotent
-	validator protovalidate.Validator
+	cards *app.Cards
+	idem  Idempotent
 	// caller names the calling process (the mTLS identity); tests may replace it.
 	caller func(ctx context.Context) (string, error)
 }
 
 // New builds the port.
 func New(cards *app.Cards, idem Idempotent) (*Server, error) {
-	v, err := protovalidate.New()
-	if err != nil {
-		return nil, err
-	}
-	return &Server{cards: cards, idem: idem, validator: v, caller: server.CallerName}, nil
+	return &Server{cards: cards, idem: idem, caller: server.CallerName}, nil
 }
 
 var _ authorizerv1.AuthorizerServiceServer = (*Server)(nil)
-
-func (s *Server) validate(m proto.Message) error {
-	if err := s.validator.Validate(m); err != nil {
-		return invalid("request", err.Error())
-	}
-	return nil
-}
 
 // once runs an idempotent write: work returns the response to send and the one to
 // store (the same but for secrets shown only once).
@@ -87,9 +74,6 @@ func (s *Server) once(ctx context.Context, key string, req proto.Message, resp p
 
 // OpenCardAccount opens a card account.
 func (s *Server) OpenCardAccount(ctx context.Context, req *authorizerv1.OpenCardAccountRequest) (*authorizerv1.OpenCardAccountResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	resp := &authorizerv1.OpenCardAccountResponse{}
 	err := s.once(ctx, req.GetIdempotencyKey(), req, resp, func(ctx context.Context) (proto.Message, proto.Message, error) {
 		a, err := s.cards.OpenAccount(ctx, req.GetCustomerId(), req.GetCurrency())
@@ -104,9 +88,6 @@ func (s *Server) OpenCardAccount(ctx context.Context, req *authorizerv1.OpenCard
 
 // IssueCard issues a card; the CVV2 is in the first answer only.
 func (s *Server) IssueCard(ctx context.Context, req *authorizerv1.IssueCardRequest) (*authorizerv1.IssueCardResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	resp := &authorizerv1.IssueCardResponse{}
 	err := s.once(ctx, req.GetIdempotencyKey(), req, resp, func(ctx context.Context) (proto.Message, proto.Message, error) {
 		r := app.IssueRequest{AccountID: req.GetCardAccountId(), CardholderName: req.GetCardholderName(), OperationID: req.GetIdempotencyKey()}
@@ -134,9 +115,6 @@ func (s *Server) IssueCard(ctx context.Context, req *authorizerv1.IssueCardReque
 
 // GetCard returns a card.
 func (s *Server) GetCard(ctx context.Context, req *authorizerv1.GetCardRequest) (*authorizerv1.GetCardResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	c, err := s.cardProto(ctx, req.GetCardId())
 	if err != nil {
 		return nil, err
@@ -162,9 +140,6 @@ func (s *Server) withCurrency(ctx context.Context, c domain.Card) (*authorizerv1
 
 // ListCards pages through cards.
 func (s *Server) ListCards(ctx context.Context, req *authorizerv1.ListCardsRequest) (*authorizerv1.ListCardsResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	size := pageSize(req.GetPageSize(), 50, 100)
 	after, err := decodeToken(req.GetPageToken())
 	if err != nil {
@@ -196,9 +171,6 @@ func (s *Server) ListCards(ctx context.Context, req *authorizerv1.ListCardsReque
 
 // SetPin sets a card's PIN from an encrypted PIN block.
 func (s *Server) SetPin(ctx context.Context, req *authorizerv1.SetPinRequest) (*authorizerv1.SetPinResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	resp := &authorizerv1.SetPinResponse{}
 	err := s.once(ctx, req.GetIdempotencyKey(), req, resp, func(ctx context.Context) (proto.Message, proto.Message, error) {
 		c, err := s.cards.SetPIN(ctx, req.GetCardId(), req.GetEncryptedPinBlock())
@@ -217,9 +189,6 @@ func (s *Server) SetPin(ctx context.Context, req *authorizerv1.SetPinRequest) (*
 
 // BlockCard blocks a card.
 func (s *Server) BlockCard(ctx context.Context, req *authorizerv1.BlockCardRequest) (*authorizerv1.BlockCardResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	c, err := s.cards.Block(ctx, req.GetCardId(), req.GetReason())
 	if err != nil {
 		return nil, toStatus(err)
@@ -230,9 +199,6 @@ func (s *Server) BlockCard(ctx context.Context, req *authorizerv1.BlockCardReque
 
 // UnblockCard unblocks a card.
 func (s *Server) UnblockCard(ctx context.Context, req *authorizerv1.UnblockCardRequest) (*authorizerv1.UnblockCardResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	c, err := s.cards.Unblock(ctx, req.GetCardId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -243,9 +209,6 @@ func (s *Server) UnblockCard(ctx context.Context, req *authorizerv1.UnblockCardR
 
 // ReportCardLost reports a card lost or stolen.
 func (s *Server) ReportCardLost(ctx context.Context, req *authorizerv1.ReportCardLostRequest) (*authorizerv1.ReportCardLostResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	c, err := s.cards.ReportLost(ctx, req.GetCardId(), req.GetStolen())
 	if err != nil {
 		return nil, toStatus(err)
@@ -256,9 +219,6 @@ func (s *Server) ReportCardLost(ctx context.Context, req *authorizerv1.ReportCar
 
 // SetCardLimits replaces a card's limits.
 func (s *Server) SetCardLimits(ctx context.Context, req *authorizerv1.SetCardLimitsRequest) (*authorizerv1.SetCardLimitsResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	card, err := s.cards.Card(ctx, req.GetCardId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -281,9 +241,6 @@ func (s *Server) SetCardLimits(ctx context.Context, req *authorizerv1.SetCardLim
 
 // SetCardChannels replaces a card's channels.
 func (s *Server) SetCardChannels(ctx context.Context, req *authorizerv1.SetCardChannelsRequest) (*authorizerv1.SetCardChannelsResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	c, err := s.cards.SetChannels(ctx, req.GetCardId(), channelsDomain(req.GetChannels()))
 	if err != nil {
 		return nil, toStatus(err)
@@ -294,9 +251,6 @@ func (s *Server) SetCardChannels(ctx context.Context, req *authorizerv1.SetCardC
 
 // FundCardAccount credits a card account from program funding.
 func (s *Server) FundCardAccount(ctx context.Context, req *authorizerv1.FundCardAccountRequest) (*authorizerv1.FundCardAccountResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	resp := &authorizerv1.FundCardAccountResponse{}
 	err := s.once(ctx, req.GetIdempotencyKey(), req, resp, func(ctx context.Context) (proto.Message, proto.Message, error) {
 		a, postingID, err := s.cards.Fund(ctx, req.GetCardAccountId(), req.GetAmount().GetAmountMinor(), req.GetAmount().GetCurrency(),
@@ -312,9 +266,6 @@ func (s *Server) FundCardAccount(ctx context.Context, req *authorizerv1.FundCard
 
 // GetCardAccount returns a card account with its balances.
 func (s *Server) GetCardAccount(ctx context.Context, req *authorizerv1.GetCardAccountRequest) (*authorizerv1.GetCardAccountResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	a, err := s.cards.Account(ctx, req.GetCardAccountId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -324,9 +275,6 @@ func (s *Server) GetCardAccount(ctx context.Context, req *authorizerv1.GetCardAc
 
 // ListAuthorizations pages through decisions, newest first.
 func (s *Server) ListAuthorizations(ctx context.Context, req *authorizerv1.ListAuthorizationsRequest) (*authorizerv1.ListAuthorizationsResponse, error) {
-	if err := s.validate(req); err != nil {
-		return nil, err
-	}
 	size := pageSize(req.GetPageSize(), 50, 200)
 	after, err := decodeToken(req.GetPageToken())
 	if err != nil {
@@ -369,7 +317,7 @@ func decodeToken(t string) (string, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(t)
 	if err != nil || len(b) != 36 {
-		return "", invalid("page_token", "not a token this service issued")
+		return "", errorDomain.InvalidField("page_token", "not a token this service issued")
 	}
 	return string(b), nil
 }

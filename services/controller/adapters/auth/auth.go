@@ -10,7 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
-	"github.com/andes-bank/andes/services/controller/adapters/grpcerr"
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/services/controller/app"
 	"github.com/andes-bank/andes/services/controller/domain"
 )
@@ -40,17 +41,17 @@ var purposes = map[string]authv1.StepUpPurpose{
 }
 
 func translate(err error) error {
-	reason, code, md := grpcerr.Reason(err)
+	r := rpcstatus.Read(err)
 	switch {
-	case reason == "STEP_UP_CODE_INVALID":
-		n, _ := strconv.Atoi(md["attempts_left"])
+	case r.Is(errorsv1.Reason_REASON_STEP_UP_CODE_INVALID):
+		n, _ := strconv.Atoi(r.Metadata[rpcstatus.KeyAttemptsLeft])
 		return &domain.StepUpInvalid{AttemptsLeft: n}
-	case reason == "STEP_UP_EXPIRED":
+	case r.Is(errorsv1.Reason_REASON_STEP_UP_EXPIRED):
 		return domain.ErrStepUpExpired
-	case reason == "NOT_FOUND", reason == "VALIDATION_FAILED":
+	case r.Is(errorsv1.Reason_REASON_NOT_FOUND), r.Is(errorsv1.Reason_REASON_VALIDATION_FAILED):
 		// No credentials or no phone on file: the customer cannot receive a code.
 		return &domain.InvalidError{Field: "customer_id", Description: "the customer cannot receive one-time codes"}
-	case reason == "DEPENDENCY_UNAVAILABLE", code == codes.Unavailable, code == codes.DeadlineExceeded:
+	case r.Is(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE), r.Code == codes.Unavailable, r.Code == codes.DeadlineExceeded:
 		return domain.ErrUnavailable
 	}
 	return fmt.Errorf("auth: %v", err)

@@ -14,7 +14,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	customerv1 "github.com/andes-bank/andes/gen/andes/customer/v1"
-	"github.com/andes-bank/andes/services/controller/adapters/grpcerr"
+	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/services/controller/app"
 	"github.com/andes-bank/andes/services/controller/domain"
 )
@@ -48,11 +49,11 @@ func asUser(ctx context.Context, actor *domain.Actor) context.Context {
 }
 
 func translate(err error) error {
-	reason, code, _ := grpcerr.Reason(err)
+	r := rpcstatus.Read(err)
 	switch {
-	case code == codes.NotFound || reason == "NOT_FOUND":
+	case r.Code == codes.NotFound || r.Is(errorsv1.Reason_REASON_NOT_FOUND):
 		return domain.ErrNotFound
-	case code == codes.Unavailable || code == codes.DeadlineExceeded || code == codes.ResourceExhausted:
+	case r.Code == codes.Unavailable || r.Code == codes.DeadlineExceeded || r.Code == codes.ResourceExhausted:
 		return domain.ErrUnavailable
 	}
 	return fmt.Errorf("customer service: %v", err)

@@ -14,7 +14,7 @@ import (
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
 	facadev1 "github.com/andes-bank/andes/gen/andes/facade/v1"
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
-	"github.com/andes-bank/andes/services/controller/adapters/grpcerr"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/services/controller/app"
 	"github.com/andes-bank/andes/services/controller/domain"
 )
@@ -43,27 +43,27 @@ var RetryMethods = []string{
 }
 
 // refusals are the facade's reasons that mean "refused, nothing moved".
-var refusals = map[string]error{
-	"INSUFFICIENT_FUNDS": domain.ErrInsufficientFunds,
-	"ACCOUNT_BLOCKED":    domain.ErrAccountBlocked,
-	"ACCOUNT_CLOSED":     domain.ErrAccountClosed,
-	"CURRENCY_MISMATCH":  domain.ErrCurrencyMismatch,
-	"SAME_ACCOUNT":       domain.ErrSameAccount,
-	"NOT_FOUND":          domain.ErrNotFound,
-	"VALIDATION_FAILED":  &domain.InvalidError{Field: "request", Description: "the core banking system refused the request"},
+var refusals = map[errorsv1.Reason]error{
+	errorsv1.Reason_REASON_INSUFFICIENT_FUNDS: domain.ErrInsufficientFunds,
+	errorsv1.Reason_REASON_ACCOUNT_BLOCKED:    domain.ErrAccountBlocked,
+	errorsv1.Reason_REASON_ACCOUNT_CLOSED:     domain.ErrAccountClosed,
+	errorsv1.Reason_REASON_CURRENCY_MISMATCH:  domain.ErrCurrencyMismatch,
+	errorsv1.Reason_REASON_SAME_ACCOUNT:       domain.ErrSameAccount,
+	errorsv1.Reason_REASON_NOT_FOUND:          domain.ErrNotFound,
+	errorsv1.Reason_REASON_VALIDATION_FAILED:  &domain.InvalidError{Field: "request", Description: "the core banking system refused the request"},
 }
 
 // translateRead maps a read's error: a missing object, an unavailable core, or
 // the facade's failure.
 func translateRead(err error) error {
-	reason, code, _ := grpcerr.Reason(err)
-	if e, ok := refusals[reason]; ok {
+	r := rpcstatus.Read(err)
+	if e, ok := refusals[rpcstatus.Parse(r.Reason)]; ok {
 		return e
 	}
 	switch {
-	case code == codes.NotFound:
+	case r.Code == codes.NotFound:
 		return domain.ErrNotFound
-	case reason == "DEPENDENCY_UNAVAILABLE", code == codes.Unavailable, code == codes.DeadlineExceeded:
+	case r.Is(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE), r.Code == codes.Unavailable, r.Code == codes.DeadlineExceeded:
 		return domain.ErrUnavailable
 	}
 	return fmt.Errorf("facade: %v", err)
@@ -73,11 +73,11 @@ func translateRead(err error) error {
 // are refusals or unavailability; anything else — a deadline, a cut connection —
 // may have moved money, and is returned as it is (an unknown outcome).
 func translateWrite(err error) error {
-	reason, _, _ := grpcerr.Reason(err)
-	if e, ok := refusals[reason]; ok {
+	r := rpcstatus.Read(err)
+	if e, ok := refusals[rpcstatus.Parse(r.Reason)]; ok {
 		return e
 	}
-	if reason == "DEPENDENCY_UNAVAILABLE" {
+	if r.Is(errorsv1.Reason_REASON_DEPENDENCY_UNAVAILABLE) {
 		return domain.ErrUnavailable
 	}
 	return fmt.Errorf("facade: outcome unknown: %v", err)
@@ -129,20 +129,10 @@ func outcome(t *facadev1.Transaction) app.Outcome {
 
 // rejection turns the core's reason for a refused write into the domain's.
 func rejection(r errorsv1.Reason) error {
-	name, _ := refusalNames[r]
-	if e, ok := refusals[name]; ok {
+	if e, ok := refusals[r]; ok {
 		return e
 	}
-	return refusals["VALIDATION_FAILED"]
-}
-
-var refusalNames = map[errorsv1.Reason]string{
-	errorsv1.Reason_REASON_INSUFFICIENT_FUNDS: "INSUFFICIENT_FUNDS",
-	errorsv1.Reason_REASON_ACCOUNT_BLOCKED:    "ACCOUNT_BLOCKED",
-	errorsv1.Reason_REASON_ACCOUNT_CLOSED:     "ACCOUNT_CLOSED",
-	errorsv1.Reason_REASON_CURRENCY_MISMATCH:  "CURRENCY_MISMATCH",
-	errorsv1.Reason_REASON_SAME_ACCOUNT:       "SAME_ACCOUNT",
-	errorsv1.Reason_REASON_NOT_FOUND:          "NOT_FOUND",
+	return refusals[errorsv1.Reason_REASON_VALIDATION_FAILED]
 }
 
 // Transfer implements app.Core.
