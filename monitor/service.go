@@ -50,7 +50,7 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	if err != nil {
 		return err
 	}
-	monitorv1.RegisterMonitorServiceServer(p.GRPC, monitorv1.UnimplementedMonitorServiceServer{})
+	p.GRPC.RegisterPlaceholder(&monitorv1.MonitorService_ServiceDesc, monitorv1.UnimplementedMonitorServiceServer{})
 	p.ServeHTTP("edge", c.EdgeAddr, dashboard(supervisorv1.NewSupervisorServiceClient(conn)))
 	return nil
 }

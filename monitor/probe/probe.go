@@ -10,11 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/manifest"
 	"github.com/andes-bank/andes/platform/pki"
+	"github.com/andes-bank/andes/platform/server"
 )
 
 // Timeout bounds one probe: a process that does not answer within it is down for
@@ -31,6 +34,9 @@ type Result struct {
 	Addr   string
 	Status string // grpc.health.v1 status name (SERVING, NOT_SERVING, ...) or Down
 	Err    error  // why the process could not be asked, or nil
+	// NotBuilt are the services the process serves as placeholders, every
+	// method Unimplemented, as it says itself (server.HeaderNotBuilt).
+	NotBuilt []string
 }
 
 // Serving reports whether the process answered SERVING.
@@ -49,12 +55,14 @@ func Check(ctx context.Context, creds *pki.Credentials, name, addr string) Resul
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	out, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	var header metadata.MD
+	out, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.Header(&header))
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	res.Status = out.GetStatus().String()
+	res.NotBuilt = header.Get(server.HeaderNotBuilt)
 	return res
 }
 

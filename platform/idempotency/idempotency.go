@@ -382,15 +382,25 @@ RETURNING k.caller, k.subject, k.key, k.operation_id::text, k.lease::text`,
 // Purge deletes up to limit expired keys and reports how many went. Pending
 // outcomes are kept until resolved, whatever their age.
 func (s *Store) Purge(ctx context.Context, limit int) (int64, error) {
-	tag, err := s.db.Exec(ctx, `
+	now := s.opts.Now().UTC()
+	return PurgeExpired(ctx, s.db, now, now, limit)
+}
+
+// PurgeExpired deletes up to limit keys that expired by now and were first used
+// before usedBefore, and reports how many went: a key is kept for a retention
+// period, yet never purged while it could still be replayed. Pending outcomes are
+// kept until resolved, whatever their age. Keys being worked on are skipped, not
+// waited for.
+func PurgeExpired(ctx context.Context, db Execer, now, usedBefore time.Time, limit int) (int64, error) {
+	tag, err := db.Exec(ctx, `
 DELETE FROM idempotency_keys k
  USING (SELECT caller, subject, key
           FROM idempotency_keys
-         WHERE expires_at <= $1 AND status <> 'pending_outcome'
-         LIMIT $2
+         WHERE expires_at <= $1 AND created_at <= $2 AND status <> 'pending_outcome'
+         LIMIT $3
            FOR UPDATE SKIP LOCKED) x
  WHERE k.caller = x.caller AND k.subject = x.subject AND k.key = x.key`,
-		s.opts.Now().UTC(), limit)
+		now, usedBefore, limit)
 	if err != nil {
 		return 0, fmt.Errorf("idempotency: purge: %w", err)
 	}

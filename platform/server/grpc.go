@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,7 @@ import (
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 
 	errorsv1 "github.com/andes-bank/andes/gen/andes/errors/v1"
@@ -89,6 +91,8 @@ type Server struct {
 	unary   []grpc.UnaryServerInterceptor
 	stream  []grpc.StreamServerInterceptor
 	serving bool
+	// notBuilt are the services registered with RegisterPlaceholder.
+	notBuilt []string
 }
 
 var _ grpc.ServiceRegistrar = (*Server)(nil)
@@ -182,7 +186,7 @@ func New(o Options) (*Server, error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}
 	s.grpc = grpc.NewServer(append(opts, o.ServerOptions...)...)
-	healthgrpc.RegisterHealthServer(s.grpc, drainingHealth{Server: s.health, draining: s.draining})
+	healthgrpc.RegisterHealthServer(s.grpc, drainingHealth{Server: s.health, draining: s.draining, srv: s})
 	reflection.Register(s.grpc)
 	return s, nil
 }
@@ -227,6 +231,21 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	s.grpc.RegisterService(desc, impl)
 }
 
+// HeaderNotBuilt is the response header of every health check of a process
+// that registered placeholders: one value per service whose API is not built.
+const HeaderNotBuilt = "andes-api-not-built"
+
+// RegisterPlaceholder registers impl, the generated Unimplemented server, for a
+// service whose features are still to come. Every method answers Unimplemented,
+// as the generated code makes it; the process still says so itself: health
+// reports the service NOT_SERVING, and every health answer names it in
+// HeaderNotBuilt, so operators (bankctl status) see a process that runs with its
+// API not built.
+func (s *Server) RegisterPlaceholder(desc *grpc.ServiceDesc, impl any) {
+	s.grpc.RegisterService(desc, impl)
+	s.notBuilt = append(s.notBuilt, desc.ServiceName)
+}
+
 // SetServing reports one service (or the whole server, service "") as serving or
 // not in grpc.health.v1, for a process whose dependency went away.
 func (s *Server) SetServing(service string, serving bool) {
@@ -245,7 +264,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	s.serving = true
 	defer s.policy.Close()
 	for name := range s.grpc.GetServiceInfo() {
-		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+		s.SetServing(name, !slices.Contains(s.notBuilt, name))
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 
@@ -278,10 +297,22 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 }
 
 // drainingHealth ends Watch streams when the server drains: they never finish by
-// themselves and would hold every graceful shutdown to its full timeout.
+// themselves and would hold every graceful shutdown to its full timeout. Its
+// answers to Check name the placeholders (HeaderNotBuilt).
 type drainingHealth struct {
 	*health.Server
 	draining <-chan struct{}
+	srv      *Server
+}
+
+func (h drainingHealth) Check(ctx context.Context, in *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	// Placeholders are registered before Serve, which happens before any call.
+	if len(h.srv.notBuilt) > 0 {
+		if err := grpc.SetHeader(ctx, metadata.MD{HeaderNotBuilt: h.srv.notBuilt}); err != nil {
+			return nil, err
+		}
+	}
+	return h.Server.Check(ctx, in)
 }
 
 func (h drainingHealth) Watch(in *healthpb.HealthCheckRequest, stream healthgrpc.Health_WatchServer) error {

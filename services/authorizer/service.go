@@ -25,6 +25,7 @@ import (
 	"github.com/andes-bank/andes/platform/natsjs"
 	"github.com/andes-bank/andes/platform/outbox"
 	platformpg "github.com/andes-bank/andes/platform/postgres"
+	"github.com/andes-bank/andes/platform/retention"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/services/authorizer/adapters/hsm"
 	"github.com/andes-bank/andes/services/authorizer/adapters/postgres"
@@ -64,6 +65,8 @@ type Config struct {
 	// listener (only with the demo bank; see package demoapi). Relative paths are
 	// from the working folder: the repository's root under make up.
 	ScenarioCardsFile string `env:"ANDES_AUTHORIZER_SCENARIO_CARDS_FILE" default:".run/cardnet/scenario-cards.json"`
+	// Retention is how long idempotency keys and published events are kept.
+	Retention retention.Config
 }
 
 // Validate checks what tags cannot.
@@ -200,6 +203,9 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 			}
 		}
 	})
+	if err := retention.Schedule(p, pool, c.Retention, retention.IdempotencyKeys, retention.Outbox); err != nil {
+		return err
+	}
 	if c.NATSURL != "" {
 		return startRelay(ctx, p, pool, c)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/andes-bank/andes/platform/natsjs"
 	"github.com/andes-bank/andes/platform/outbox"
 	"github.com/andes-bank/andes/platform/postgres"
+	"github.com/andes-bank/andes/platform/retention"
 	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/tokens"
@@ -65,6 +66,8 @@ type Config struct {
 	// give their own so runs sharing a NATS server do not meet.
 	EventStream        string `env:"ANDES_CONTROLLER_EVENT_STREAM" default:"ANDES_CONTROLLER"`
 	EventSubjectPrefix string `env:"ANDES_CONTROLLER_EVENT_SUBJECT_PREFIX" default:"andes.events.controller."`
+	// Retention is how long idempotency keys and published events are kept.
+	Retention retention.Config
 }
 
 // Setup wires the process on p from c: its dependencies, then its API and the
@@ -99,6 +102,9 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 	p.Go("outbox", func(ctx context.Context) error {
 		return relay.Run(ctx, func(err error) { p.Logger.Warn("outbox relay", "err", err) })
 	})
+	if err := retention.Schedule(p, pool, c.Retention, retention.IdempotencyKeys, retention.Outbox); err != nil {
+		return err
+	}
 
 	if issuer := tokens.Issuer(c.AuthIssuer, c.AuthEdgeAddr); issuer != "" {
 		v, err := tokens.ForProcess(p, tokens.ProcessOptions{Issuer: issuer, Revocations: nc.JS, Logger: p.Logger})

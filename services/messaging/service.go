@@ -37,6 +37,6 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		return err
 	}
 
-	messagingv1.RegisterMessagingServiceServer(p.GRPC, messagingv1.UnimplementedMessagingServiceServer{})
+	p.GRPC.RegisterPlaceholder(&messagingv1.MessagingService_ServiceDesc, messagingv1.UnimplementedMessagingServiceServer{})
 	return nil
 }

@@ -38,6 +38,6 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		return err
 	}
 
-	migratorv1.RegisterMigratorServiceServer(p.GRPC, migratorv1.UnimplementedMigratorServiceServer{})
+	p.GRPC.RegisterPlaceholder(&migratorv1.MigratorService_ServiceDesc, migratorv1.UnimplementedMigratorServiceServer{})
 	return nil
 }

@@ -43,6 +43,6 @@ func (c *Config) Setup(ctx context.Context, p *server.Process) error {
 		return err
 	}
 
-	onboardingv1.RegisterOnboardingServiceServer(p.GRPC, onboardingv1.UnimplementedOnboardingServiceServer{})
+	p.GRPC.RegisterPlaceholder(&onboardingv1.OnboardingService_ServiceDesc, onboardingv1.UnimplementedOnboardingServiceServer{})
 	return nil
 }

@@ -80,19 +80,30 @@ func operator(dir string, m *manifest.Manifest) (*pki.Credentials, error) {
 func printStatus(w io.Writer, results []probe.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROCESS\tHEALTH\tGRPC\tDETAIL")
-	serving := 0
+	serving, notBuilt := 0, 0
 	for _, r := range results {
 		detail := ""
-		if r.Err != nil {
+		switch {
+		case r.Err != nil:
 			detail = oneLine(grpcstatus.Convert(r.Err).Message())
+		case len(r.NotBuilt) > 0:
+			// The process runs, but its API answers only Unimplemented.
+			detail = "API not built (" + strings.Join(r.NotBuilt, ", ") + ")"
 		}
 		if r.Serving() {
 			serving++
+			if len(r.NotBuilt) > 0 {
+				notBuilt++
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Addr, detail)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d of %d processes SERVING\n", serving, len(results))
+	fmt.Fprintf(w, "%d of %d processes SERVING", serving, len(results))
+	if notBuilt > 0 {
+		fmt.Fprintf(w, ", %d of them with their API not built", notBuilt)
+	}
+	fmt.Fprintln(w)
 }
 
 // oneLine keeps an error readable in a table cell: its end says what happened
