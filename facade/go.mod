@@ -3,7 +3,6 @@ module github.com/andes-bank/andes/facade
 go 1.26.0
 
 require (
-	buf.build/go/protovalidate v1.4.0
 	github.com/andes-bank/andes/gen v0.0.0
 	github.com/andes-bank/andes/platform v0.0.0
 	github.com/google/uuid v1.6.0
@@ -19,8 +18,10 @@ require (
 
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.1 // indirect
+	buf.build/go/protovalidate v1.4.0 // indirect
 	cel.dev/cel-go v0.32.0 // indirect
 	cel.dev/expr v0.25.3 // indirect
+	connectrpc.com/connect v1.21.1 // indirect
 	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
