@@ -24,20 +24,7 @@ import (
 // schema of its own there, which is cheaper than a database per test.
 var databaseURL string
 
-func TestMain(m *testing.M) {
-	ctx := context.Background()
-	db, err := testenv.NewDatabase(ctx, "idempotency")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	databaseURL = db.URL
-	code := m.Run()
-	if err := db.Drop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithDatabase(m, "idempotency", &databaseURL)) }
 
 // testSchema plays the owning service's schema, one per test.
 func testSchema(t *testing.T) string {

@@ -2,7 +2,6 @@ package retention_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -26,20 +25,7 @@ import (
 // schema of its own there.
 var databaseURL string
 
-func TestMain(m *testing.M) {
-	ctx := context.Background()
-	db, err := testenv.NewDatabase(ctx, "retention")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	databaseURL = db.URL
-	code := m.Run()
-	if err := db.Drop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithDatabase(m, "retention", &databaseURL)) }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 

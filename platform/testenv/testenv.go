@@ -108,6 +108,26 @@ func (d *Database) Drop(ctx context.Context) error {
 	return nil
 }
 
+// MainWithDatabase runs a package's tests with one database made for the package,
+// for tests that each work in a schema of their own there: it sets *url before
+// the tests run and drops the database after them. From TestMain:
+//
+//	os.Exit(testenv.MainWithDatabase(m, "outbox", &databaseURL))
+func MainWithDatabase(m *testing.M, label string, url *string) int {
+	ctx := context.Background()
+	db, err := NewDatabase(ctx, label)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	*url = db.URL
+	code := m.Run()
+	if err := db.Drop(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	return code
+}
+
 // PostgresURL creates a fresh database for the calling test and returns its URL; the
 // database is dropped when the test ends. Each test, hence each package, has its own.
 func PostgresURL(t testing.TB) string {

@@ -9,29 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/services/controller/app"
 	"github.com/andes-bank/andes/services/controller/domain"
 )
 
 var t0 = time.Date(2026, 11, 22, 15, 0, 0, 0, time.UTC)
-
-// clock is a settable clock: later rounds happen by moving it, never by sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // resolution is what the reconciler stored for a key.
 type resolution struct {
@@ -219,11 +202,11 @@ type fixture struct {
 	app   *app.App
 	repo  *repo
 	core  *core
-	clock *clock
+	clock *testenv.Clock
 }
 
 func setup() fixture {
-	f := fixture{repo: newRepo(), core: newCore(), clock: &clock{now: t0}}
+	f := fixture{repo: newRepo(), core: newCore(), clock: testenv.NewClock(t0)}
 	// No customer service and no step-up: the reconciler needs neither.
 	f.app = app.New(f.repo, nil, f.core, nil, codec{}, events{}, app.Options{Now: f.clock.Now, WriteTimeout: time.Minute})
 	return f

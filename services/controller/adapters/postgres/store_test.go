@@ -28,42 +28,10 @@ import (
 // schema of its own there, as the composition root migrates the process's schema.
 var databaseURL string
 
-func TestMain(m *testing.M) {
-	ctx := context.Background()
-	db, err := testenv.NewDatabase(ctx, "controller_store")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	databaseURL = db.URL
-	code := m.Run()
-	if err := db.Drop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithDatabase(m, "controller_store", &databaseURL)) }
 
 // t0 is 10:00 in Lima: business date 2026-11-22.
 var t0 = time.Date(2026, 11, 22, 15, 0, 0, 0, time.UTC)
-
-// clock is a settable clock: stale leases are reached by moving it, never by
-// sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const (
 	leaseTimeout = time.Minute
@@ -74,7 +42,7 @@ const (
 type fixture struct {
 	store *controllerpg.Store
 	pool  *pgxpool.Pool
-	clock *clock
+	clock *testenv.Clock
 }
 
 func setup(t *testing.T) fixture {
@@ -89,7 +57,7 @@ func setup(t *testing.T) fixture {
 	if err := controllerpg.Migrate(ctx, pool, schema); err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{now: t0}
+	c := testenv.NewClock(t0)
 	store := controllerpg.New(pool, idempotency.Options{LeaseTimeout: leaseTimeout, RetryAfter: retryAfter, Now: c.Now})
 	return fixture{store: store, pool: pool, clock: c}
 }

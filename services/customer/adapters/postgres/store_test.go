@@ -26,20 +26,7 @@ import (
 // schema of its own there, as the composition root migrates the process's schema.
 var databaseURL string
 
-func TestMain(m *testing.M) {
-	ctx := context.Background()
-	db, err := testenv.NewDatabase(ctx, "customer_store")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	databaseURL = db.URL
-	code := m.Run()
-	if err := db.Drop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithDatabase(m, "customer_store", &databaseURL)) }
 
 var t0 = time.Date(2026, 11, 22, 15, 0, 0, 0, time.UTC)
 
