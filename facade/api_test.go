@@ -13,6 +13,7 @@ import (
 	identityv1 "github.com/andes-bank/andes/gen/andes/identity/v1"
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
 	"github.com/andes-bank/andes/platform/checkdigit"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 func TestRefusalsAreTranslated(t *testing.T) {
@@ -213,7 +214,7 @@ func TestOperatorMayOnlyReadSnapshots(t *testing.T) {
 	}
 	id := uuid.NewString()
 	_, err := op.Transfer(ctx(t), transfer(id, maria.Accounts[0].Number, maria.Accounts[1].Number, 1))
-	if c, _ := reason(err); c != codes.PermissionDenied {
+	if rpcstatus.Read(err).Code != codes.PermissionDenied {
 		t.Fatalf("operator transfer: %v", err)
 	}
 	if _, err := op.GetAccount(ctx(t), &facadev1.GetAccountRequest{AccountNumber: maria.Accounts[0].Number}); err == nil {

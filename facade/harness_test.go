@@ -16,9 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/andes-bank/andes/facade"
 	"github.com/andes-bank/andes/facade/adapters/corebank/api"
@@ -27,6 +25,7 @@ import (
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
 	"github.com/andes-bank/andes/platform/postgres"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/server/servertest"
 	"github.com/andes-bank/andes/platform/testenv"
@@ -319,24 +318,13 @@ func balanceOf(snap *facadev1.CustomerSnapshot, account string) int64 {
 	return -1
 }
 
-// reason is the ErrorInfo reason of a gRPC error, with its code.
-func reason(err error) (codes.Code, string) {
-	st := status.Convert(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return st.Code(), info.GetReason()
-		}
-	}
-	return st.Code(), ""
-}
-
 func wantReason(t testing.TB, err error, code codes.Code, want string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want %s %s", code, want)
 	}
-	if c, r := reason(err); c != code || r != want {
-		t.Fatalf("error %v: got %s %q, want %s %q", err, c, r, code, want)
+	if r := rpcstatus.Read(err); r.Code != code || r.Reason != want {
+		t.Fatalf("error %v: got %s %q, want %s %q", err, r.Code, r.Reason, code, want)
 	}
 }
 

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/andes-bank/andes/facade/domain"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 func TestEveryDomainErrorHasItsReason(t *testing.T) {
@@ -38,18 +38,12 @@ func TestEveryDomainErrorHasItsReason(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.err.Error(), func(t *testing.T) {
-			st := status.Convert(toStatus(c.err))
-			if st.Code() != c.code {
-				t.Fatalf("code %s, want %s", st.Code(), c.code)
+			r := rpcstatus.Read(toStatus(c.err))
+			if r.Code != c.code {
+				t.Fatalf("code %s, want %s", r.Code, c.code)
 			}
-			var info *errdetails.ErrorInfo
-			for _, d := range st.Details() {
-				if i, ok := d.(*errdetails.ErrorInfo); ok {
-					info = i
-				}
-			}
-			if info == nil || info.GetReason() != c.reason || info.GetDomain() != "facade.andes.bank" {
-				t.Fatalf("error info %v, want %s", info, c.reason)
+			if r.Reason != c.reason || r.Domain != "facade.andes.bank" {
+				t.Fatalf("error info %q %q, want %s", r.Reason, r.Domain, c.reason)
 			}
 		})
 	}
@@ -59,16 +53,10 @@ func TestRetryableReasonsSayWhen(t *testing.T) {
 	e := domain.Errorf(domain.ErrUnavailable, "open")
 	e.RetryAfter = 5 * time.Second
 	for err, want := range map[error]string{e: "5", domain.ErrUnavailable: "1", domain.ErrInProgress: "1"} {
-		st := status.Convert(toStatus(err))
-		var info *errdetails.ErrorInfo
-		for _, d := range st.Details() {
-			if i, ok := d.(*errdetails.ErrorInfo); ok {
-				info = i
-			}
-		}
-		if info == nil {
-			t.Errorf("%v: no ErrorInfo in %v", err, st.Details())
-		} else if got := info.GetMetadata()["retry_after_seconds"]; got != want {
+		r := rpcstatus.Read(toStatus(err))
+		if r.Reason == "" {
+			t.Errorf("%v: no ErrorInfo in %+v", err, r)
+		} else if got := r.Metadata[rpcstatus.KeyRetryAfterSeconds]; got != want {
 			t.Errorf("%v: retry after %q, want %q", err, got, want)
 		}
 	}
@@ -84,14 +72,7 @@ func TestUnmappedErrorsAreNotDisguisedAsRefusals(t *testing.T) {
 	// A field the core refused is named in a BadRequest.
 	e := domain.Errorf(domain.ErrInvalid, "bad")
 	e.Field = "amount_minor"
-	st := status.Convert(toStatus(e))
-	found := false
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok && br.GetFieldViolations()[0].GetField() == "amount_minor" {
-			found = true
-		}
-	}
-	if !found {
-		t.Fatalf("no field violation: %v", st.Details())
+	if r := rpcstatus.Read(toStatus(e)); len(r.Violations) == 0 || r.Violations[0].GetField() != "amount_minor" {
+		t.Fatalf("no field violation: %+v", r)
 	}
 }

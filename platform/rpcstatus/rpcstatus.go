@@ -230,20 +230,26 @@ func Read(err error) Refusal {
 	}
 	r := Refusal{Code: st.Code(), Message: st.Message()}
 	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			if r.Reason == "" {
-				r.Reason, r.Domain, r.Metadata = d.GetReason(), d.GetDomain(), d.GetMetadata()
-			}
-		case *errdetails.BadRequest:
-			r.Violations = append(r.Violations, d.GetFieldViolations()...)
-		case error:
-			// A detail whose type is not linked in: nothing to pass on.
-		default:
-			r.Details = append(r.Details, d)
-		}
+		r.add(d)
 	}
 	return r
+}
+
+// add files one decoded detail: the first ErrorInfo names the reason, a
+// BadRequest's fields are kept, anything else joins Details.
+func (r *Refusal) add(d any) {
+	switch d := d.(type) {
+	case *errdetails.ErrorInfo:
+		if r.Reason == "" {
+			r.Reason, r.Domain, r.Metadata = d.GetReason(), d.GetDomain(), d.GetMetadata()
+		}
+	case *errdetails.BadRequest:
+		r.Violations = append(r.Violations, d.GetFieldViolations()...)
+	case error:
+		// A detail whose type is not linked in: nothing to pass on.
+	default:
+		r.Details = append(r.Details, d)
+	}
 }
 
 // Is reports whether the refusal's reason is want.

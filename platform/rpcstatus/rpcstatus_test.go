@@ -180,6 +180,33 @@ func TestReadingAPeersAnswer(t *testing.T) {
 	}
 }
 
+func TestReadingAConnectPeerReadsAsOverGRPC(t *testing.T) {
+	challenge := &authv1.StepUpChallenge{ChallengeId: "ch-1"}
+	st := facade.Status(errorsv1.Reason_REASON_VALIDATION_FAILED, "bad", map[string]string{"scope": "x"},
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "amount", Description: "too small"}}}, challenge)
+	want := rpcstatus.Read(st.Err())
+	for name, err := range map[string]error{"connect error": rpcstatus.Connect(st), "wrapped": fmt.Errorf("calling: %w", rpcstatus.Connect(st))} {
+		got := rpcstatus.ReadConnect(err)
+		if got.Code != want.Code || got.Reason != "VALIDATION_FAILED" || got.Reason != want.Reason || got.Domain != want.Domain ||
+			got.Message != want.Message || !maps.Equal(got.Metadata, want.Metadata) ||
+			len(got.Violations) != 1 || got.Violations[0].GetField() != "amount" || len(got.Details) != 1 {
+			t.Fatalf("%s: read %+v, want %+v", name, got, want)
+		}
+		if c, ok := got.Details[0].(*authv1.StepUpChallenge); !ok || c.GetChallengeId() != "ch-1" {
+			t.Fatalf("%s: details %v", name, got.Details)
+		}
+	}
+	if r := rpcstatus.ReadConnect(connect.NewError(connect.CodeUnavailable, errors.New("down"))); r.Code != codes.Unavailable || r.Reason != "" {
+		t.Errorf("bare connect error read %+v", r)
+	}
+	if r := rpcstatus.ReadConnect(errors.New("boom")); r.Code != codes.Unknown || r.Reason != "" || r.Message != "boom" {
+		t.Errorf("not a connect error read %+v", r)
+	}
+	if r := rpcstatus.ReadConnect(nil); r.Code != codes.OK || r.Reason != "" {
+		t.Errorf("nil read %+v", r)
+	}
+}
+
 func TestMetadataKeys(t *testing.T) {
 	got := rpcstatus.Documented(map[string]string{"retry_after_seconds": "2", "scope": "accounts:read", "sql": "select 1"})
 	if !maps.Equal(got, map[string]string{"retry_after_seconds": "2", "scope": "accounts:read"}) {

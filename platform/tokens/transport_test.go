@@ -14,7 +14,6 @@ import (
 	"connectrpc.com/connect"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -22,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/testenv"
 	"github.com/andes-bank/andes/platform/tokens"
 )
@@ -97,16 +97,11 @@ func TestHTTPMiddlewareReadsOnlyTheAuthorizationHeader(t *testing.T) {
 
 func reasonOf(t *testing.T, err error) (codes.Code, string) {
 	t.Helper()
-	st := status.Convert(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			if info.Domain != "test.andes.bank" {
-				t.Errorf("domain %q", info.Domain)
-			}
-			return st.Code(), info.Reason
-		}
+	r := rpcstatus.Read(err)
+	if r.Reason != "" && r.Domain != "test.andes.bank" {
+		t.Errorf("domain %q", r.Domain)
 	}
-	return st.Code(), ""
+	return r.Code, r.Reason
 }
 
 func TestGRPCInterceptors(t *testing.T) {
@@ -202,12 +197,8 @@ func TestConnectInterceptor(t *testing.T) {
 	req = connect.NewRequest(wrapperspb.String("cash"))
 	req.Header().Set("Authorization", "Bearer "+tok)
 	_, err = client.CallUnary(context.Background(), req)
-	if !errors.As(err, &ce) || ce.Code() != connect.CodePermissionDenied {
-		t.Fatalf("connect missing scope: %v", err)
-	}
-	d, _ := ce.Details()[0].Value()
-	if info, ok := d.(*errdetails.ErrorInfo); !ok || info.Reason != "INSUFFICIENT_SCOPE" || info.Metadata["scope"] != "cash" {
-		t.Fatalf("detail %v", d)
+	if r := rpcstatus.ReadConnect(err); r.Code != codes.PermissionDenied || r.Reason != "INSUFFICIENT_SCOPE" || r.Metadata["scope"] != "cash" {
+		t.Fatalf("connect missing scope: %v (%+v)", err, r)
 	}
 }
 

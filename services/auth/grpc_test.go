@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -14,6 +13,7 @@ import (
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	identityv1 "github.com/andes-bank/andes/gen/andes/identity/v1"
 	"github.com/andes-bank/andes/platform/grpcclient"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/services/auth/domain"
 )
 
@@ -42,13 +42,8 @@ func (c authClient) listDevices(t *testing.T, customerID string) []*authv1.Devic
 }
 
 func reason(err error) (codes.Code, string, map[string]string) {
-	st := status.Convert(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return st.Code(), info.GetReason(), info.GetMetadata()
-		}
-	}
-	return st.Code(), "", nil
+	r := rpcstatus.Read(err)
+	return r.Code, r.Reason, r.Metadata
 }
 
 func TestCreateCredentialsIsIdempotent(t *testing.T) {

@@ -6,9 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	authorizerv1 "github.com/andes-bank/andes/gen/andes/authorizer/v1"
@@ -16,6 +14,7 @@ import (
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/server/servertest"
 )
@@ -44,13 +43,8 @@ func (s *stack) apiClient() authorizerv1.AuthorizerServiceClient {
 }
 
 func reason(err error) (codes.Code, string) {
-	st := status.Convert(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return st.Code(), info.GetReason()
-		}
-	}
-	return st.Code(), ""
+	r := rpcstatus.Read(err)
+	return r.Code, r.Reason
 }
 
 func TestCardAdministrationAPI(t *testing.T) {

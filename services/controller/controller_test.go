@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -18,6 +17,7 @@ import (
 	eventsv1 "github.com/andes-bank/andes/gen/andes/events/v1"
 	facadev1 "github.com/andes-bank/andes/gen/andes/facade/v1"
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/testenv"
 )
 
@@ -46,21 +46,10 @@ func (s *stack) balance(t testing.TB, number string) int64 {
 
 func pen(minor int64) *moneyv1.Money { return &moneyv1.Money{AmountMinor: minor, Currency: "PEN"} }
 
-// reason is the ErrorInfo reason of a refusal.
-func reason(err error) string {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
-}
-
 func refused(t testing.TB, err error, code codes.Code, want string) {
 	t.Helper()
-	if status.Code(err) != code || reason(err) != want {
-		t.Fatalf("got %v (reason %q), want %v %s", err, reason(err), code, want)
+	if r := rpcstatus.Read(err); r.Code != code || r.Reason != want {
+		t.Fatalf("got %v (reason %q), want %v %s", err, r.Reason, code, want)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -26,6 +25,7 @@ import (
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
 	"github.com/andes-bank/andes/platform/postgres"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/server"
 	"github.com/andes-bank/andes/platform/server/servertest"
 	"github.com/andes-bank/andes/platform/testenv"
@@ -303,12 +303,10 @@ func TestOwnCustomer(t *testing.T) {
 
 // refusal is what a caller can observe of an error.
 func refusal(err error) string {
-	st := status.Convert(err)
-	out := st.Code().String() + "|" + st.Message()
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			out += "|" + info.GetReason() + "|" + info.GetDomain()
-		}
+	r := rpcstatus.Read(err)
+	out := r.Code.String() + "|" + r.Message
+	if r.Reason != "" {
+		out += "|" + r.Reason + "|" + r.Domain
 	}
 	return out
 }
@@ -566,24 +564,16 @@ func TestBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.call()
-			st := status.Convert(err)
-			if st.Code() != codes.InvalidArgument {
+			r := rpcstatus.Read(err)
+			if r.Code != codes.InvalidArgument {
 				t.Fatalf("got %v", err)
 			}
-			var reason string
 			var fields []string
-			for _, d := range st.Details() {
-				switch d := d.(type) {
-				case *errdetails.ErrorInfo:
-					reason = d.GetReason()
-				case *errdetails.BadRequest:
-					for _, v := range d.GetFieldViolations() {
-						fields = append(fields, v.GetField())
-					}
-				}
+			for _, v := range r.Violations {
+				fields = append(fields, v.GetField())
 			}
-			if reason != "VALIDATION_FAILED" || len(fields) == 0 || fields[0] != c.field {
-				t.Fatalf("reason %q fields %v", reason, fields)
+			if r.Reason != "VALIDATION_FAILED" || len(fields) == 0 || fields[0] != c.field {
+				t.Fatalf("reason %q fields %v", r.Reason, fields)
 			}
 		})
 	}

@@ -16,7 +16,6 @@ import (
 	"connectrpc.com/connect"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/andes-bank/andes/bff/mobile/app"
@@ -26,6 +25,7 @@ import (
 	mobilev1 "github.com/andes-bank/andes/gen/andes/mobile/v1"
 	"github.com/andes-bank/andes/gen/andes/mobile/v1/mobilev1connect"
 	moneyv1 "github.com/andes-bank/andes/gen/andes/money/v1"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 	"github.com/andes-bank/andes/platform/tokens"
 )
 
@@ -160,14 +160,8 @@ func reason(t *testing.T, err error) (connect.Code, string, string) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("not a Connect error: %v", err)
 	}
-	for _, d := range ce.Details() {
-		if m, err := d.Value(); err == nil {
-			if info, ok := m.(*errdetails.ErrorInfo); ok {
-				return ce.Code(), info.GetReason(), info.GetDomain()
-			}
-		}
-	}
-	return ce.Code(), "", ""
+	r := rpcstatus.ReadConnect(err)
+	return connect.Code(r.Code), r.Reason, r.Domain
 }
 
 func TestHomeOverConnectAndGRPCForwardsTheToken(t *testing.T) {
@@ -286,17 +280,9 @@ func TestTransferValidationAndScope(t *testing.T) {
 	if code, r, _ := reason(t, err); code != connect.CodeInvalidArgument || r != "VALIDATION_FAILED" {
 		t.Fatalf("no key: %v %s", code, r)
 	}
-	var ce *connect.Error
-	errors.As(err, &ce)
 	var fields []string
-	for _, d := range ce.Details() {
-		if m, _ := d.Value(); m != nil {
-			if br, ok := m.(*errdetails.BadRequest); ok {
-				for _, v := range br.GetFieldViolations() {
-					fields = append(fields, v.GetField())
-				}
-			}
-		}
+	for _, v := range rpcstatus.ReadConnect(err).Violations {
+		fields = append(fields, v.GetField())
 	}
 	if len(fields) == 0 || slices.ContainsFunc(fields, func(f string) bool { return f != "idempotency_key" }) {
 		t.Errorf("violations on %v", fields)

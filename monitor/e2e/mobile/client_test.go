@@ -19,11 +19,11 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	authv1 "github.com/andes-bank/andes/gen/andes/auth/v1"
 	"github.com/andes-bank/andes/gen/andes/mobile/v1/mobilev1connect"
 	"github.com/andes-bank/andes/monitor/platformtest"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 // The mobile app as an OAuth2 public client (deploy/demo, services/auth/seed.go).
@@ -214,17 +214,11 @@ func refusalOf(t testing.TB, err error) refusal {
 	if !errors.As(err, &ce) {
 		t.Fatalf("want a Connect error, got %v", err)
 	}
-	r := refusal{code: ce.Code(), message: ce.Message()}
-	for _, d := range ce.Details() {
-		m, err := d.Value()
-		if err != nil {
-			continue
-		}
-		switch m := m.(type) {
-		case *errdetails.ErrorInfo:
-			r.reason, r.domain, r.metadata = m.GetReason(), m.GetDomain(), m.GetMetadata()
-		case *authv1.StepUpChallenge:
-			r.challenge = m
+	read := rpcstatus.ReadConnect(err)
+	r := refusal{code: connect.Code(read.Code), reason: read.Reason, domain: read.Domain, metadata: read.Metadata, message: read.Message}
+	for _, d := range read.Details {
+		if c, ok := d.(*authv1.StepUpChallenge); ok {
+			r.challenge = c
 		}
 	}
 	return r

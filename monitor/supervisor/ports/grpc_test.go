@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	supervisorv1 "github.com/andes-bank/andes/gen/andes/supervisor/v1"
 	"github.com/andes-bank/andes/monitor/supervisor"
 	"github.com/andes-bank/andes/monitor/supervisor/ports"
+	"github.com/andes-bank/andes/platform/rpcstatus"
 )
 
 // fakeManager restarts "alpha" when told to through release.
@@ -54,16 +54,14 @@ func newServer(t *testing.T, clock *time.Time) (*ports.Server, *fakeManager) {
 
 func reason(t *testing.T, err error) string {
 	t.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			if info.GetDomain() != "supervisor.andes.bank" {
-				t.Errorf("domain %q", info.GetDomain())
-			}
-			return info.GetReason()
-		}
+	r := rpcstatus.Read(err)
+	if r.Reason == "" {
+		t.Fatalf("no ErrorInfo in %v", err)
 	}
-	t.Fatalf("no ErrorInfo in %v", err)
-	return ""
+	if r.Domain != "supervisor.andes.bank" {
+		t.Errorf("domain %q", r.Domain)
+	}
+	return r.Reason
 }
 
 func TestASecondRestartWhileOneRunsIsThrottled(t *testing.T) {
