@@ -18,6 +18,7 @@ import (
 
 	"github.com/andes-bank/andes/monitor/supervisor"
 	"github.com/andes-bank/andes/platform/manifest"
+	"github.com/andes-bank/andes/platform/testenv"
 )
 
 // childBin is the test program of testdata/child, built once for all tests.
@@ -135,7 +136,7 @@ func (h *harness) pids() []int {
 func (h *harness) noneAlive() {
 	h.t.Helper()
 	for _, pid := range h.pids() {
-		waitFor(h.t, 5*time.Second, fmt.Sprintf("pid %d to be gone", pid), func() bool { return !alive(pid) })
+		testenv.Eventually(h.t, 5*time.Second, fmt.Sprintf("pid %d to be gone", pid), func() bool { return !alive(pid) })
 	}
 }
 
@@ -150,7 +151,7 @@ func (h *harness) status(name string) supervisor.Status {
 func (h *harness) waitState(name string, want supervisor.State, extra func(supervisor.Status) bool) supervisor.Status {
 	h.t.Helper()
 	var s supervisor.Status
-	waitFor(h.t, 10*time.Second, name+" "+want.String(), func() bool {
+	testenv.Eventually(h.t, 10*time.Second, name+" "+want.String(), func() bool {
 		s = h.status(name)
 		return s.State == want && (extra == nil || extra(s))
 	})
@@ -181,17 +182,6 @@ func alive(pid int) bool {
 	// The state follows the command name, which is in parentheses.
 	rest := raw[bytes.LastIndexByte(raw, ')')+1:]
 	return !bytes.HasPrefix(bytes.TrimSpace(rest), []byte("Z"))
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestKilledChildIsRestarted(t *testing.T) {
@@ -281,7 +271,7 @@ func TestRestartKillsAChildThatIgnoresSIGTERM(t *testing.T) {
 	h := newHarness(t, timing, map[string]string{"stubborn": "stubborn"}, nil)
 	old := h.waitState("stubborn", supervisor.Running, nil)
 	// The child must ignore SIGTERM before it is asked to stop.
-	waitFor(t, 5*time.Second, "the child to be ready", func() bool {
+	testenv.Eventually(t, 5*time.Second, "the child to be ready", func() bool {
 		raw, _ := os.ReadFile(filepath.Join(h.logDir, "stubborn.log"))
 		return bytes.Contains(raw, []byte("child ready\n"))
 	})
@@ -341,7 +331,7 @@ func TestStopLeavesNoChildAlive(t *testing.T) {
 	for _, name := range []string{"sleeper", "parent", "stubborn"} {
 		h.waitState(name, supervisor.Running, nil)
 	}
-	waitFor(t, 5*time.Second, "the grandchild", func() bool { return len(h.pids()) >= 5 })
+	testenv.Eventually(t, 5*time.Second, "the grandchild", func() bool { return len(h.pids()) >= 5 })
 
 	h.m.Stop()
 	for _, s := range h.m.List() {
@@ -366,7 +356,7 @@ func TestOutputGoesToLogFilesAndEcho(t *testing.T) {
 	s := h.waitState("talker", supervisor.Running, nil)
 	line := fmt.Sprintf("child pid %d\n", s.PID)
 
-	waitFor(t, 5*time.Second, "the echoed line", func() bool { return strings.Contains(echo.String(), "talker | "+line) })
+	testenv.Eventually(t, 5*time.Second, "the echoed line", func() bool { return strings.Contains(echo.String(), "talker | "+line) })
 	raw, err := os.ReadFile(filepath.Join(h.logDir, "talker.log"))
 	if err != nil {
 		t.Fatal(err)

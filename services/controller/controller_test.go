@@ -499,7 +499,7 @@ func TestController(t *testing.T) {
 		s.coreFaults(t, `{"timeout_after_post_share": 0}`)
 		id := resp.GetOperation().GetOperationId()
 		var op *controllerv1.Operation
-		eventually(t, time.Minute, "the reconciler to complete the operation", func() bool {
+		testenv.Eventually(t, time.Minute, "the reconciler to complete the operation", func() bool {
 			got, err := c.GetOperation(ctx, &controllerv1.GetOperationRequest{OperationId: id})
 			if err != nil {
 				t.Fatal(err)

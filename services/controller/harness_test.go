@@ -232,8 +232,6 @@ func (s *stack) spawn(main, name string, edge bool, env []string) *proc {
 	return s.procs[name]
 }
 
-// eventually is the test kit's poll, under the name this package's tests use.
-var eventually = testenv.Eventually
 
 func (s *stack) dial(addr, identity, peer string) *grpc.ClientConn {
 	s.t.Helper()
@@ -315,7 +313,7 @@ var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
 func (s *stack) lastCode(phone string) string {
 	s.t.Helper()
 	var code string
-	eventually(s.t, 30*time.Second, "an SMS to "+phone, func() bool {
+	testenv.Eventually(s.t, 30*time.Second, "an SMS to "+phone, func() bool {
 		resp, err := http.Get("http://" + s.smsEdge + "/v1/messages?to=" + url.QueryEscape(phone))
 		if err != nil {
 			return false

@@ -13,6 +13,7 @@ import (
 	supervisorv1 "github.com/andes-bank/andes/gen/andes/supervisor/v1"
 	"github.com/andes-bank/andes/platform/grpcclient"
 	"github.com/andes-bank/andes/platform/pki"
+	"github.com/andes-bank/andes/platform/testenv"
 )
 
 // client calls the supervisor's API as the named identity of the run's PKI.
@@ -20,7 +21,7 @@ func (p *platform) client(identity string) supervisorv1.SupervisorServiceClient 
 	p.t.Helper()
 	dir := pki.Dir(filepath.Join(p.root, ".run", "pki"))
 	var creds *pki.Credentials
-	waitFor(p.t, 10*time.Second, "the supervisor's PKI", func() bool {
+	testenv.Eventually(p.t, 10*time.Second, "the supervisor's PKI", func() bool {
 		var err error
 		creds, err = pki.Load(dir.CertFile(identity), dir.KeyFile(identity), dir.CAFile(), "andes.local")
 		return err == nil
@@ -36,7 +37,7 @@ func (p *platform) client(identity string) supervisorv1.SupervisorServiceClient 
 func (p *platform) list(c supervisorv1.SupervisorServiceClient) map[string]*supervisorv1.Process {
 	p.t.Helper()
 	var out *supervisorv1.ListProcessesResponse
-	waitFor(p.t, 10*time.Second, "the supervisor's API", func() bool {
+	testenv.Eventually(p.t, 10*time.Second, "the supervisor's API", func() bool {
 		var err error
 		out, err = c.ListProcesses(context.Background(), &supervisorv1.ListProcessesRequest{}, grpc.WaitForReady(true))
 		return err == nil

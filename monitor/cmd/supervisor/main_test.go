@@ -17,6 +17,7 @@ import (
 
 	"github.com/andes-bank/andes/platform/manifest"
 	"github.com/andes-bank/andes/platform/pki/pkitest"
+	"github.com/andes-bank/andes/platform/testenv"
 )
 
 // bins holds the supervisor binary and the test child, built once.
@@ -172,7 +173,7 @@ func (p *platform) pids(names ...string) []int {
 	var pids []int
 	for _, name := range names {
 		var found [][]byte
-		waitFor(p.t, 10*time.Second, name+" to start", func() bool {
+		testenv.Eventually(p.t, 10*time.Second, name+" to start", func() bool {
 			raw, _ := os.ReadFile(filepath.Join(p.logDir, name+".log"))
 			found = nil
 			for _, m := range pidLine.FindAllSubmatch(raw, -1) {
@@ -193,7 +194,7 @@ func (p *platform) pids(names ...string) []int {
 func (p *platform) readyLog(name string) string {
 	p.t.Helper()
 	var raw []byte
-	waitFor(p.t, 10*time.Second, name+" to be ready", func() bool {
+	testenv.Eventually(p.t, 10*time.Second, name+" to be ready", func() bool {
 		raw, _ = os.ReadFile(filepath.Join(p.logDir, name+".log"))
 		return bytes.Contains(raw, []byte("child ready\n"))
 	})
@@ -240,7 +241,7 @@ func TestSIGKILLOfTheSupervisorLeavesNoChild(t *testing.T) {
 	}
 	// Pdeathsig, not the supervisor, ends the children now.
 	for _, pid := range pids {
-		waitFor(t, 10*time.Second, fmt.Sprintf("child %d to die", pid), func() bool { return !alive(pid) })
+		testenv.Eventually(t, 10*time.Second, fmt.Sprintf("child %d to die", pid), func() bool { return !alive(pid) })
 	}
 }
 
@@ -316,17 +317,6 @@ func alive(pid int) bool {
 	// A zombie is dead: it waits only for a reaper, which may not exist in a container.
 	rest := raw[bytes.LastIndexByte(raw, ')')+1:]
 	return !bytes.HasPrefix(bytes.TrimSpace(rest), []byte("Z"))
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // In containers the supervisor runs none of the processes, and so needs none of
