@@ -232,7 +232,6 @@ func (s *stack) spawn(main, name string, edge bool, env []string) *proc {
 	return s.procs[name]
 }
 
-
 func (s *stack) dial(addr, identity, peer string) *grpc.ClientConn {
 	s.t.Helper()
 	conn, err := grpcclient.New(addr, grpcclient.Options{Credentials: s.pki.Credentials(s.t, identity), Peer: peer, Timeout: -1})
